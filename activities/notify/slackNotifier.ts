@@ -1,0 +1,87 @@
+import {
+  DEFAULT_FETCH_TIMEOUT_MS, parseEndpoint, postJson, type IncidentNotification, type Notifier,
+} from './notification.ts';
+
+export interface SlackNotifierOptions {
+  /** An incoming-webhook URL: a bearer secret, so it never appears in errors or logs. */
+  webhookUrl: string;
+  fetchTimeoutMs?: number;
+}
+
+// Block Kit limits; Slack rejects the whole message (400 invalid_blocks) when one is exceeded.
+const HEADER_MAX = 150;
+const FIELD_MAX = 2000;
+const TEXT_MAX = 3000;
+
+export function createSlackNotifier(opts: SlackNotifierOptions): Notifier {
+  const url = parseEndpoint(opts.webhookUrl, 'slack webhook');
+  const timeoutMs = opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  return {
+    name: 'slack',
+    send: (n) => postJson(url, slackMessage(n), { label: 'slack', timeoutMs }),
+  };
+}
+
+/**
+ * Alert fields are attacker-influenced: an unescaped `<!channel>` pings everyone and `<http://evil|x>`
+ * plants a disguised link, so every untrusted string passes through here before entering mrkdwn.
+ */
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function slackMessage(n: IncidentNotification) {
+  const geo = [n.geo?.city, n.geo?.country].filter(Boolean).join(', ') || 'unknown';
+  const fields: [string, string][] = [
+    ['IP', n.entity],
+    ['Alerts', String(n.alertCount)],
+    ['Severity', `${n.severity}/10`],
+    ['GeoIP', geo],
+    ['Mode / status', `${n.mode} / ${n.status}`],
+    ['Action', n.action],
+  ];
+  const blocks: object[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(n.title || 'Riposte incident', HEADER_MAX) } },
+    {
+      type: 'section',
+      fields: fields.map(([k, v]) => mrkdwn(`*${k}*\n${escapeMrkdwn(v)}`, FIELD_MAX)),
+    },
+  ];
+  const links = [link(n.links.incident, 'Incident'), link(n.links.temporalUi, 'Temporal UI')].filter((l) => l !== undefined);
+  if (links.length > 0) blocks.push({ type: 'context', elements: links.map((l) => mrkdwn(l, TEXT_MAX)) });
+  return {
+    // The fallback shows in push notifications and clients that cannot render blocks.
+    text: clipEscaped(escapeMrkdwn(`${n.title}: ${n.action}`), TEXT_MAX),
+    blocks,
+  };
+}
+
+// verbatim: true stops Slack from auto-linking bare URLs and parsing bare mentions in untrusted text.
+function mrkdwn(text: string, max: number) {
+  return { type: 'mrkdwn', text: clipEscaped(text, max), verbatim: true };
+}
+
+/** Only http(s) links we built ourselves; '|' and '>' would end Slack's <url|label> syntax early. */
+function link(raw: string | undefined, label: string): string | undefined {
+  if (!raw) return undefined;
+  let href: string;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
+    href = u.href.replace(/\|/g, '%7C').replace(/&/g, '&amp;');
+  } catch {
+    return undefined;
+  }
+  return href.length + label.length + 3 <= TEXT_MAX ? `<${href}|${label}>` : undefined;
+}
+
+// Lengths in UTF-16 units, as Slack counts them; never split a surrogate pair.
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}
+
+/** Clips already-escaped text without leaving half an entity such as '&am' behind. */
+function clipEscaped(s: string, max: number): string {
+  if (s.length <= max) return s;
+  return `${s.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '').replace(/&[a-z]{0,3}$/, '')}…`;
+}

@@ -1,0 +1,62 @@
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import { type Alert, summarizeAlert } from '../../domain/alert.ts';
+import type { IncidentInput } from '../../domain/incident.ts';
+import type { PolicySnapshot } from '../../domain/policy.ts';
+import { findPlaybook } from '../../playbooks/index.ts';
+import { incidentKey } from '../../playbooks/playbook.ts';
+import { signalIncident } from '../incidentStarter.ts';
+import { normalizeAlerts } from '../sources/index.ts';
+
+export interface AlertsRouteDeps {
+  client: Client;
+  taskQueue: string;
+  policy: () => PolicySnapshot;
+  links: IncidentInput['links'];
+}
+
+interface IncidentGroup {
+  id: string;
+  playbook: string;
+  entity: string;
+  alerts: Alert[];
+}
+
+/** Groups alerts by incident key, so one request makes one signal per incident however many alerts it carries. */
+function groupByIncident(alerts: readonly Alert[]): { groups: IncidentGroup[]; unmatched: number } {
+  const groups = new Map<string, IncidentGroup>();
+  let unmatched = 0;
+  for (const alert of alerts) {
+    const playbook = findPlaybook(alert);
+    if (!playbook) {
+      unmatched += 1;
+      continue;
+    }
+    const id = incidentKey(playbook, alert);
+    const group = groups.get(id) ?? { id, playbook: playbook.name, entity: playbook.entity(alert), alerts: [] };
+    group.alerts.push(alert);
+    groups.set(id, group);
+  }
+  return { groups: [...groups.values()], unmatched };
+}
+
+export function alertsRouter({ client, taskQueue, policy, links }: AlertsRouteDeps): Router {
+  const router = Router();
+  const ingest = (source: string) => async (req: import('express').Request, res: import('express').Response) => {
+    const receivedAt = new Date();
+    const alerts = normalizeAlerts(source, req.body, receivedAt);
+    const { groups, unmatched } = groupByIncident(alerts);
+    const snapshot = policy();
+    // Answer only once Temporal holds every alert, so a 202 means durably accepted and anything else means retry.
+    const incidents = await client.withDeadline(Date.now() + 10_000, () => Promise.all(groups.map(async (group) => {
+      const input: IncidentInput = { playbook: group.playbook, entity: group.entity, policy: snapshot, links };
+      const batch = { alerts: group.alerts.map((a) => summarizeAlert(a, receivedAt.toISOString())) };
+      const { started } = await signalIncident(client, taskQueue, group.id, input, batch);
+      return { id: group.id, playbook: group.playbook, deduplicated: !started };
+    })));
+    res.status(202).json({ accepted: alerts.length, unmatched, incidents });
+  };
+  router.post('/v1/alerts', ingest('generic'));
+  router.post('/v1/alerts/:source', (req, res) => ingest(String(req.params.source))(req, res));
+  return router;
+}

@@ -1,0 +1,128 @@
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Request, Router } from 'express';
+import { z } from 'zod';
+import type { IncidentState, IncidentStatus } from '../../domain/incident.ts';
+import { INCIDENT_STATUSES } from '../../domain/incident.ts';
+import { canonicalIp } from '../../domain/ip.ts';
+import { playbookByName } from '../../playbooks/index.ts';
+import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery } from '../../workflows/messages.ts';
+import { entityAttribute, playbookAttribute, severityAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
+import { HttpError, validationFailed, zodIssues } from '../errors.ts';
+
+const TERMINAL: ReadonlySet<IncidentStatus> = new Set(['contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'closed']);
+
+const commentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
+const reasonBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+const listQuery = z.object({
+  status: z.enum(INCIDENT_STATUSES).optional(),
+  playbook: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
+  entity: z.string().max(64).transform((v) => canonicalIp(v).address).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+}).strict();
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
+  return parsed.data;
+}
+
+/** Only `<playbook>:<canonical ip>` ids reach a handle, so these routes can never signal a block or control workflow. */
+function incidentId(raw: string): string {
+  const colon = raw.indexOf(':');
+  const playbook = playbookByName(raw.slice(0, colon));
+  let entity: string | undefined;
+  try {
+    entity = canonicalIp(raw.slice(colon + 1)).address;
+  } catch {
+    entity = undefined;
+  }
+  if (colon < 0 || !playbook || entity !== raw.slice(colon + 1)) {
+    throw new HttpError(404, 'not_found', 'no such incident: ids look like brute-force:203.0.113.7');
+  }
+  return raw;
+}
+
+export function incidentsRouter({ client }: { client: Client }): Router {
+  const router = Router();
+
+  async function currentState(id: string): Promise<IncidentState> {
+    try {
+      return await client.workflow.getHandle(id).query(statusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `no incident ${id}`);
+      throw err;
+    }
+  }
+
+  const actor = (req: Request) => req.principal!.name;
+
+  router.get('/v1/incidents', async (req, res) => {
+    const parsed = listQuery.safeParse(req.query);
+    if (!parsed.success) throw new HttpError(400, 'validation_failed', 'invalid query', zodIssues(parsed.error, ['query']));
+    const { status, playbook, entity, limit } = parsed.data;
+    const clauses = ['WorkflowType = "incidentWorkflow"'];
+    if (status) clauses.push(`${statusAttribute.name} = "${status}"`);
+    if (playbook) clauses.push(`${playbookAttribute.name} = "${playbook}"`);
+    if (entity) clauses.push(`${entityAttribute.name} = "${entity}"`);
+    const incidents = [];
+    for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      incidents.push({
+        id: wf.workflowId,
+        status: wf.typedSearchAttributes.get(statusAttribute) ?? null,
+        playbook: wf.typedSearchAttributes.get(playbookAttribute) ?? null,
+        entity: wf.typedSearchAttributes.get(entityAttribute) ?? null,
+        severity: wf.typedSearchAttributes.get(severityAttribute) ?? null,
+        open: wf.status.name === 'RUNNING',
+        startedAt: wf.startTime.toISOString(),
+        closedAt: wf.closeTime?.toISOString() ?? null,
+      });
+      if (incidents.length >= limit) break;
+    }
+    res.json({ incidents });
+  });
+
+  router.get('/v1/incidents/:id', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const state = await currentState(id);
+    const timeline = await client.workflow.getHandle(id).query(timelineQuery);
+    res.json({ ...state, timeline });
+  });
+
+  router.post('/v1/incidents/:id/approve', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const { comment } = parseBody(commentBody, req.body);
+    const state = await currentState(id);
+    if (state.status !== 'awaiting_approval') throw new HttpError(409, 'conflict', `incident is ${state.status}, not awaiting approval`);
+    await client.workflow.getHandle(id).signal(approveSignal, { by: actor(req), comment });
+    res.status(202).json({ id, signal: 'approve', by: actor(req) });
+  });
+
+  router.post('/v1/incidents/:id/reject', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const { reason } = parseBody(reasonBody, req.body);
+    const state = await currentState(id);
+    if (state.status !== 'awaiting_approval') throw new HttpError(409, 'conflict', `incident is ${state.status}, not awaiting approval`);
+    await client.workflow.getHandle(id).signal(rejectSignal, { by: actor(req), reason });
+    res.status(202).json({ id, signal: 'reject', by: actor(req) });
+  });
+
+  router.post('/v1/incidents/:id/pause', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const { reason } = parseBody(reasonBody, req.body);
+    const state = await currentState(id);
+    if (state.paused || TERMINAL.has(state.status)) throw new HttpError(409, 'conflict', state.paused ? 'incident is already paused' : `incident is ${state.status}: nothing left to pause`);
+    await client.workflow.getHandle(id).signal(pauseSignal, { by: actor(req), reason });
+    res.status(202).json({ id, signal: 'pause', by: actor(req) });
+  });
+
+  router.post('/v1/incidents/:id/resume', async (req, res) => {
+    const id = incidentId(req.params.id);
+    parseBody(z.object({}).strict(), req.body);
+    const state = await currentState(id);
+    if (!state.paused) throw new HttpError(409, 'conflict', 'incident is not paused');
+    await client.workflow.getHandle(id).signal(resumeSignal, { by: actor(req) });
+    res.status(202).json({ id, signal: 'resume', by: actor(req) });
+  });
+
+  return router;
+}

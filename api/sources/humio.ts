@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { type AlertInput, ipAddressField } from '../../domain/alert.ts';
+
+// LogScale templates render every placeholder as text, so numbers may arrive as strings.
+const wholeNumber = z.union([z.number(), z.string().regex(/^\d{1,7}$/).transform(Number)]);
+
+/** The LogScale/Humio webhook action body from the seed article, plus optional extras. */
+export const humioBodySchema = z.looseObject({
+  hostname: z.string().min(1).max(256),
+  ip: ipAddressField,
+  count: wholeNumber.optional(),
+  severity: wholeNumber.optional(),
+  id: z.string().min(1).max(200).optional(),
+  description: z.string().max(2000).optional(),
+});
+
+export function normalizeHumio(body: z.output<typeof humioBodySchema>, receivedAt: Date): AlertInput {
+  return {
+    id: body.id ?? `humio:${body.hostname}:${body.ip}:${receivedAt.getTime()}`,
+    source: 'humio',
+    type: 'auth.failure',
+    severity: body.severity ?? 5,
+    description: body.description ?? `Failed logins on ${body.hostname}`,
+    sourceIp: body.ip,
+    host: body.hostname,
+    count: body.count ?? 1,
+    occurredAt: receivedAt.toISOString(),
+    raw: body,
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { canonicalIp } from './ip.ts';
+
+export const ALERT_SOURCES = ['generic', 'humio', 'elastic', 'splunk', 'wazuh', 'graylog'] as const;
+
+/** An address field: canonicalised on the way in, refused when ambiguous. */
+export const ipAddressField = z.string().max(64).transform((value, ctx) => {
+  try {
+    return canonicalIp(value).address;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** A SIEM alert after normalisation: the one shape every playbook reads. */
+export const alertSchema = z.object({
+  id: z.string().min(1).max(200),
+  source: z.enum(ALERT_SOURCES),
+  type: z.string().min(1).max(100).regex(/^[a-z0-9_.-]+$/, 'lower-case dotted type such as auth.failure'),
+  severity: z.number().int().min(1).max(10).default(5),
+  description: z.string().max(2000).default(''),
+  sourceIp: ipAddressField.optional(),
+  user: z.string().max(256).optional(),
+  host: z.string().max(256).optional(),
+  count: z.number().int().min(1).max(1_000_000).default(1),
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  raw: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+export type Alert = z.output<typeof alertSchema>;
+export type AlertInput = z.input<typeof alertSchema>;
+
+/** What an incident keeps of each alert: enough to audit, small enough to keep histories bounded. */
+export interface AlertSummary {
+  id: string;
+  source: Alert['source'];
+  type: string;
+  severity: number;
+  count: number;
+  occurredAt?: string;
+  receivedAt: string;
+}
+
+export function summarizeAlert(alert: Alert, receivedAt: string): AlertSummary {
+  return {
+    id: alert.id,
+    source: alert.source,
+    type: alert.type,
+    severity: alert.severity,
+    count: alert.count,
+    occurredAt: alert.occurredAt,
+    receivedAt,
+  };
+}

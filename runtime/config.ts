@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { MAIN_TASK_QUEUE } from '../workflows/taskQueues.ts';
+import { secretFromEnv } from './secrets.ts';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TLS: flag.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_UI_URL: z.url().optional(),
+  RIPOSTE_DEV_SERVER_PORT: port.default(7233),
+  RIPOSTE_DEV_UI_PORT: port.default(8233),
+  RIPOSTE_DATA_DIR: z.string().default('.data'),
+  RIPOSTE_POLICY_FILE: z.string().default('config/policy.yaml'),
+  RIPOSTE_TASK_QUEUE: z.string().min(1).default(MAIN_TASK_QUEUE),
+  RIPOSTE_API_HOST: z.string().default('127.0.0.1'),
+  RIPOSTE_API_PORT: port.default(8080),
+  RIPOSTE_PUBLIC_URL: z.url().optional(),
+  RIPOSTE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  RIPOSTE_NFT_NETNS: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  RIPOSTE_NFT_TABLE: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('riposte'),
+  RIPOSTE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface Config {
+  temporal: {
+    address?: string;
+    namespace: string;
+    tls: boolean;
+    clientCertPath?: string;
+    clientKeyPath?: string;
+    serverCaPath?: string;
+    serverName?: string;
+    apiKey?: string;
+    cliPath?: string;
+    uiUrl?: string;
+    devServerPort: number;
+    devUiPort: number;
+  };
+  dataDir: string;
+  policyFile: string;
+  taskQueue: string;
+  api: { host: string; port: number; publicUrl?: string; maxBodyBytes: number; keys: string[]; feedToken?: string };
+  notify: { slackWebhookUrl?: string; webhookUrl?: string };
+  nftables: { netns?: string; table: string };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and checks the environment once, at start-up; nothing below runtime/ reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const keys = (secretFromEnv(env, 'RIPOSTE_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const short = keys.find((k) => k.length < 24);
+  if (short !== undefined) throw new ConfigError('RIPOSTE_API_KEYS: every key must be at least 24 characters');
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      tls: e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CLIENT_CERT_PATH || secretFromEnv(env, 'TEMPORAL_API_KEY')),
+      clientCertPath: e.TEMPORAL_TLS_CLIENT_CERT_PATH,
+      clientKeyPath: e.TEMPORAL_TLS_CLIENT_KEY_PATH,
+      serverCaPath: e.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+      serverName: e.TEMPORAL_TLS_SERVER_NAME,
+      apiKey: secretFromEnv(env, 'TEMPORAL_API_KEY'),
+      cliPath: e.TEMPORAL_CLI_PATH,
+      uiUrl: e.TEMPORAL_UI_URL,
+      devServerPort: e.RIPOSTE_DEV_SERVER_PORT,
+      devUiPort: e.RIPOSTE_DEV_UI_PORT,
+    },
+    dataDir: resolve(e.RIPOSTE_DATA_DIR),
+    policyFile: resolve(e.RIPOSTE_POLICY_FILE),
+    taskQueue: e.RIPOSTE_TASK_QUEUE,
+    api: {
+      host: e.RIPOSTE_API_HOST,
+      port: e.RIPOSTE_API_PORT,
+      publicUrl: e.RIPOSTE_PUBLIC_URL?.replace(/\/$/, ''),
+      maxBodyBytes: e.RIPOSTE_MAX_BODY_BYTES,
+      keys,
+      feedToken: secretFromEnv(env, 'RIPOSTE_FEED_TOKEN'),
+    },
+    notify: {
+      slackWebhookUrl: secretFromEnv(env, 'SLACK_WEBHOOK_URL'),
+      webhookUrl: secretFromEnv(env, 'RIPOSTE_WEBHOOK_URL'),
+    },
+    nftables: { netns: e.RIPOSTE_NFT_NETNS, table: e.RIPOSTE_NFT_TABLE },
+    logLevel: e.RIPOSTE_LOG_LEVEL,
+  };
+}

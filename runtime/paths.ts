@@ -1,0 +1,10 @@
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+
+/** Files under RIPOSTE_DATA_DIR; the API and the enforcement worker must agree on them. */
+export const dataPaths = (config: Pick<Config, 'dataDir'>) => ({
+  temporalDb: join(config.dataDir, 'temporal.db'),
+  edlFile: join(config.dataDir, 'edl-blocklist.json'),
+  dryRunLog: join(config.dataDir, 'dry-run.jsonl'),
+  devApiKey: join(config.dataDir, 'dev-api-key'),
+});

@@ -1,0 +1,57 @@
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createRequire } from 'node:module';
+import { createBlockActivities } from '../activities/blocks.ts';
+import { createEnforcementActivities } from '../activities/enforce/index.ts';
+import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
+import { createEnrichActivities } from '../activities/enrich/index.ts';
+import type { GeoIpLookup } from '../activities/enrich/geoip.ts';
+import { createNotifyActivities } from '../activities/notify/index.ts';
+import type { Notifier } from '../activities/notify/notification.ts';
+import type { CanonicalCidr } from '../domain/ip.ts';
+import { ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
+
+export interface RiposteWorkerDeps {
+  connection: NativeConnection;
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  enforcementTaskQueue?: string;
+  enforcementPoints: readonly EnforcementPoint[];
+  allowlist: readonly CanonicalCidr[];
+  notifiers: readonly Notifier[];
+  geoip: GeoIpLookup;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+const require = createRequire(import.meta.url);
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundling takes seconds on a small machine; one bundle serves every worker in the process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows/index.ts'), logger: Runtime.instance().logger });
+  return bundle;
+}
+
+/** The main worker (workflows and light activities) and the enforcement worker (firewall changes, on their own queue). */
+export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Worker[]> {
+  const enforcementTaskQueue = deps.enforcementTaskQueue ?? ENFORCEMENT_TASK_QUEUE;
+  const common = { connection: deps.connection, namespace: deps.namespace, shutdownGraceTime: '10s' };
+  const main = await Worker.create({
+    ...common,
+    taskQueue: deps.taskQueue,
+    workflowBundle: deps.workflowBundle ?? await workflowBundle(),
+    maxCachedWorkflows: 500,
+    activities: {
+      ...createEnrichActivities({ geoip: deps.geoip, client: deps.client }),
+      ...createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }),
+      ...createNotifyActivities({ notifiers: deps.notifiers }),
+    },
+  });
+  const enforcement = await Worker.create({
+    ...common,
+    taskQueue: enforcementTaskQueue,
+    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.allowlist }),
+  });
+  return [main, enforcement];
+}

@@ -1,0 +1,107 @@
+import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { EnforcementActivities } from '../activities/enforce/index.ts';
+import { rootCauseMessage } from './failures.ts';
+import { blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal } from './messages.ts';
+import { entityAttribute, expiresAtAttribute, statusAttribute } from './searchAttributes.ts';
+
+const NON_RETRYABLE = ['AllowlistViolation', 'InvalidAddress', 'UnknownEnforcementPoint'];
+
+function enforcementActivities(taskQueue: string) {
+  const { applyBlock } = proxyActivities<EnforcementActivities>({
+    taskQueue,
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  // A block nobody lifts is the failure users fear most, so removal retries until it succeeds.
+  const { removeBlock } = proxyActivities<EnforcementActivities>({
+    taskQueue,
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '5m', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  return { applyBlock, removeBlock };
+}
+
+export interface BlockInput {
+  address: string;
+  points: string[];
+  /** The queue the enforcement workers for these points poll. */
+  enforcementTaskQueue: string;
+  /** Carried across continue-as-new. */
+  state?: BlockState;
+}
+
+/** One IP's block lifecycle, `block:<ip>`: apply everywhere, hold until expiry or unblock, remove everywhere. */
+export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
+  const { applyBlock, removeBlock } = enforcementActivities(input.enforcementTaskQueue);
+  const state: BlockState = input.state ?? {
+    address: input.address,
+    points: input.points,
+    expiresAt: 0,
+    state: 'applying',
+    requests: 0,
+    lastRequestedBy: '',
+    reason: '',
+    pointErrors: {},
+  };
+  let appliedUntil = input.state?.expiresAt ?? 0;
+  let unblockedBy: string | undefined;
+  let requestsAtUnblock = 0;
+
+  setHandler(blockRequestSignal, ({ durationMs, reason, requestedBy }) => {
+    state.requests += 1;
+    state.lastRequestedBy = requestedBy;
+    state.reason = reason;
+    // A repeat request never shortens a block; it can only push the expiry out.
+    state.expiresAt = Math.max(state.expiresAt, Date.now() + durationMs);
+  });
+  setHandler(unblockSignal, ({ by }) => {
+    unblockedBy = by;
+    requestsAtUnblock = state.requests;
+  });
+  setHandler(blockStatusQuery, () => state);
+
+  await condition(() => state.expiresAt > 0 || unblockedBy !== undefined);
+  for (;;) {
+    while (unblockedBy === undefined && Date.now() < state.expiresAt) {
+      if (state.expiresAt !== appliedUntil) {
+        state.state = 'applying';
+        appliedUntil = state.expiresAt;
+        await applyEverywhere(appliedUntil);
+        state.state = 'active';
+        upsertSearchAttributes([
+          { key: entityAttribute, value: state.address },
+          { key: statusAttribute, value: 'active' },
+          { key: expiresAtAttribute, value: new Date(appliedUntil) },
+        ]);
+      }
+      await condition(() => unblockedBy !== undefined || state.expiresAt !== appliedUntil || workflowInfo().continueAsNewSuggested, state.expiresAt - Date.now());
+      if (workflowInfo().continueAsNewSuggested && unblockedBy === undefined) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof blockWorkflow>({ ...input, state });
+      }
+    }
+    state.state = 'removing';
+    upsertSearchAttributes([{ key: statusAttribute, value: 'removing' }]);
+    await Promise.all(state.points.map((point) => removeBlock({ point, address: state.address })));
+    // A request that arrived after the unblock or during removal is a new block, not something to drop.
+    if (unblockedBy !== undefined && state.requests > requestsAtUnblock) unblockedBy = undefined;
+    else if (unblockedBy !== undefined || Date.now() >= state.expiresAt) break;
+  }
+  state.state = 'removed';
+  upsertSearchAttributes([{ key: statusAttribute, value: 'removed' }, { key: expiresAtAttribute, value: null }]);
+  log.info('block removed', { address: state.address, by: unblockedBy ?? 'expiry' });
+  return state;
+
+  async function applyEverywhere(expiresAt: number): Promise<void> {
+    const results = await Promise.allSettled(state.points.map((point) => applyBlock({ point, address: state.address, expiresAt })));
+    results.forEach((result, i) => {
+      const point = state.points[i]!;
+      if (result.status === 'fulfilled') {
+        delete state.pointErrors[point];
+        return;
+      }
+      state.pointErrors[point] = rootCauseMessage(result.reason);
+      log.error('block not applied', { point, address: state.address, error: state.pointErrors[point] });
+    });
+  }
+}

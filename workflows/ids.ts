@@ -1,0 +1,3 @@
+export function blockWorkflowId(address: string): string {
+  return `block:${address}`;
+}

@@ -1,0 +1,2 @@
+export { incidentWorkflow } from './incident.ts';
+export { blockWorkflow } from './block.ts';

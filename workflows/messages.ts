@@ -1,0 +1,35 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AlertBatch, IncidentState, TimelineEntry } from '../domain/incident.ts';
+
+/** Names written once: the API, the CLI and the workflows share these definitions. */
+export const alertsSignal = defineSignal<[AlertBatch]>('alerts');
+export const approveSignal = defineSignal<[{ by: string; comment?: string }]>('approve');
+export const rejectSignal = defineSignal<[{ by: string; reason?: string }]>('reject');
+export const pauseSignal = defineSignal<[{ by: string; reason?: string }]>('pause');
+export const resumeSignal = defineSignal<[{ by: string }]>('resume');
+
+export const statusQuery = defineQuery<IncidentState>('status');
+export const timelineQuery = defineQuery<TimelineEntry[]>('timeline');
+
+export interface BlockRequest {
+  durationMs: number;
+  reason: string;
+  /** Incident id or principal that asked. */
+  requestedBy: string;
+}
+
+export interface BlockState {
+  address: string;
+  points: string[];
+  expiresAt: number;
+  state: 'applying' | 'active' | 'removing' | 'removed';
+  requests: number;
+  lastRequestedBy: string;
+  reason: string;
+  /** Enforcement points whose last apply failed, with the error. */
+  pointErrors: Record<string, string>;
+}
+
+export const blockRequestSignal = defineSignal<[BlockRequest]>('extend');
+export const unblockSignal = defineSignal<[{ by: string; reason?: string }]>('unblock');
+export const blockStatusQuery = defineQuery<BlockState>('status');
