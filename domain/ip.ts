@@ -41,7 +41,12 @@ function parseStrict(input: string): ipaddr.IPv4 | ipaddr.IPv6 {
       throw new InvalidIpError(input, 'embedded IPv4 part is not plain dotted decimal');
     }
     if (!ipaddr.IPv6.isValid(input)) throw new InvalidIpError(input, 'not an IPv6 address');
-    return ipaddr.IPv6.parse(input);
+    const parsed = ipaddr.IPv6.parse(input);
+    // ipaddr.js reads the deprecated IPv4-compatible form ::a.b.c.d as the mapped ::ffff:a.b.c.d, another address.
+    if (embedded.includes('.') && parsed.isIPv4MappedAddress() && !/ffff:[^:]*$/i.test(input)) {
+      throw new InvalidIpError(input, 'the deprecated IPv4-compatible form ::a.b.c.d is not accepted');
+    }
+    return parsed;
   }
   const quad = DOTTED_QUAD.exec(input);
   if (!quad) throw new InvalidIpError(input, 'IPv4 must be four decimal octets without leading zeros');

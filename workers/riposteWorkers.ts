@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createRequire } from 'node:module';
 import { createBlockActivities } from '../activities/blocks.ts';
 import { createEnforcementActivities } from '../activities/enforce/index.ts';
@@ -21,7 +21,7 @@ export interface RiposteWorkerDeps {
   allowlist: readonly CanonicalCidr[];
   notifiers: readonly Notifier[];
   geoip: GeoIpLookup;
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleOption;
 }
 
 const require = createRequire(import.meta.url);

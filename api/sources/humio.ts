@@ -16,7 +16,8 @@ export const humioBodySchema = z.looseObject({
 
 export function normalizeHumio(body: z.output<typeof humioBodySchema>, receivedAt: Date): AlertInput {
   return {
-    id: body.id ?? `humio:${body.hostname}:${body.ip}:${receivedAt.getTime()}`,
+    // The seed's body carries no event id; address and arrival time name the event without borrowing the hostname's length.
+    id: body.id ?? `humio:${body.ip}:${receivedAt.getTime()}`,
     source: 'humio',
     type: 'auth.failure',
     severity: body.severity ?? 5,

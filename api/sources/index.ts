@@ -11,20 +11,20 @@ function validateAlert(candidate: unknown, path: (string | number)[]) {
   return parsed.success ? { alert: parsed.data, issues: [] } : { issues: zodIssues(parsed.error, path) };
 }
 
-const normalizers: Record<string, Normalizer> = {
+const normalizers = new Map<string, Normalizer>(Object.entries({
   generic: (item, _receivedAt, path) => validateAlert(item, path),
   humio: (item, receivedAt, path) => {
     const body = humioBodySchema.safeParse(item);
     if (!body.success) return { issues: zodIssues(body.error, path) };
     return validateAlert(normalizeHumio(body.data, receivedAt), path);
   },
-};
+} satisfies Record<string, Normalizer>));
 
-export const SUPPORTED_SOURCES = Object.keys(normalizers);
+export const SUPPORTED_SOURCES = [...normalizers.keys()];
 
 /** One alert or an array of them, all valid, or an HttpError naming every field at fault. */
 export function normalizeAlerts(source: string, body: unknown, receivedAt: Date): Alert[] {
-  const normalize = normalizers[source];
+  const normalize = normalizers.get(source);
   if (!normalize) throw new HttpError(404, 'unknown_source', `unknown alert source ${JSON.stringify(source.slice(0, 40))}; supported: ${SUPPORTED_SOURCES.join(', ')}`);
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) throw validationFailed([{ path: '(body)', message: 'no alerts' }]);

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { EdlFile } from '../../activities/enforce/edlFile.ts';
+import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
+import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
+import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
+import type { Notifier } from '../../activities/notify/notification.ts';
+import { canonicalCidr, canonicalIp } from '../../domain/ip.ts';
+import { type PolicySnapshot, policySchema } from '../../domain/policy.ts';
+import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
+
+/** Set by scripts/run-tests.ts, which starts one dev server and one workflow bundle for the whole suite. */
+export function suiteServer(): { address: string; bundlePath: string } {
+  const address = process.env.RIPOSTE_TEST_TEMPORAL_ADDRESS;
+  const bundlePath = process.env.RIPOSTE_TEST_WORKFLOW_BUNDLE;
+  if (!address || !bundlePath) throw new Error('run this test through `npm test` (or `npm test -- FILE`), which starts the Temporal server');
+  return { address, bundlePath };
+}
+
+export function testPolicy(document: unknown = {}): PolicySnapshot {
+  return { ...policySchema.parse(document), version: `test-${randomBytes(4).toString('hex')}` };
+}
+
+export interface TestRiposte {
+  client: Client;
+  taskQueue: string;
+  edl: EdlFile;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real workers against the suite's server, on task queues of their own so test files running side by side never
+ * take each other's tasks. `points` defaults to an EDL file in a fresh directory.
+ */
+let runtimeInstalled = false;
+/** The SDK logs every worker state change at INFO; tests keep warnings and errors only. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
+export async function startRiposte(options: { policy: PolicySnapshot; points?: (dataDir: string) => EnforcementPoint[]; notifiers?: Notifier[] }): Promise<TestRiposte> {
+  const { address, bundlePath } = suiteServer();
+  quietRuntime();
+  const dataDir = await mkdtemp(join(tmpdir(), 'riposte-data-'));
+  const edl = new EdlFile(join(dataDir, 'edl.json'));
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const workers: Worker[] = await createRiposteWorkers({
+    connection: nativeConnection,
+    client,
+    namespace: 'default',
+    taskQueue,
+    enforcementTaskQueue: `${taskQueue}-enforcement`,
+    enforcementPoints: options.points?.(dataDir) ?? [createEdlEnforcer(edl)],
+    allowlist: options.policy.allowlist.map(canonicalCidr),
+    notifiers: options.notifiers ?? [],
+    geoip: await openDbipGeoIp(),
+    workflowBundle: { codePath: bundlePath },
+  });
+  const running = workers.map((worker) => worker.run());
+  return {
+    client,
+    taskQueue,
+    edl,
+    dataDir,
+    async stop() {
+      for (const worker of workers) worker.shutdown();
+      await Promise.all(running);
+      await nativeConnection.close();
+      await connection.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value other than undefined, or fails with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A fresh documentation address per call (2001:db8::/32, random /64), so incidents and blocks of tests running side by
+ * side on one server never share a workflow id.
+ */
+export function uniqueAddress(): string {
+  const [a, b, c] = [randomBytes(2), randomBytes(2), randomBytes(2)].map((x) => x.readUInt16BE(0).toString(16));
+  return canonicalIp(`2001:db8:${a}:${b}::${c}`).address;
+}

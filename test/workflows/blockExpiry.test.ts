@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createBlockActivities } from '../../activities/blocks.ts';
+import { EdlFile } from '../../activities/enforce/edlFile.ts';
+import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
+import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
+import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
+import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
+import { blockStatusQuery } from '../../workflows/messages.ts';
+import { quietRuntime, suiteServer } from '../support/temporal.ts';
+
+// A 24-hour timer is only provable with time skipping; everything else runs on short real timers.
+let env: TestWorkflowEnvironment;
+let workers: Worker[];
+let running: Promise<void>[];
+let dir: string;
+let edl: EdlFile;
+
+before(async () => {
+  quietRuntime();
+  const path = process.env.RIPOSTE_TEST_TIME_SKIPPING_SERVER;
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
+  });
+  await registerSearchAttributes(env.client, env.namespace ?? 'default');
+  dir = await mkdtemp(join(tmpdir(), 'riposte-expiry-'));
+  edl = new EdlFile(join(dir, 'edl.json'));
+  workers = await createRiposteWorkers({
+    connection: env.nativeConnection,
+    client: env.client,
+    namespace: env.namespace ?? 'default',
+    taskQueue: 'expiry',
+    enforcementTaskQueue: 'expiry-enforcement',
+    enforcementPoints: [createEdlEnforcer(edl)],
+    allowlist: [],
+    notifiers: [],
+    geoip: await openDbipGeoIp(),
+    workflowBundle: { codePath: suiteServer().bundlePath },
+  });
+  running = workers.map((w) => w.run());
+});
+
+after(async () => {
+  for (const worker of workers ?? []) worker.shutdown();
+  await Promise.all(running ?? []);
+  await env?.teardown();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a 24h block is applied, held for 24 hours of workflow time, then removed everywhere', async () => {
+  const { requestBlock } = createBlockActivities({ client: env.client, taskQueue: 'expiry', enforcementTaskQueue: 'expiry-enforcement' });
+  const address = '203.0.113.24';
+  const { workflowId } = await requestBlock({ address, durationMs: 24 * 3_600_000, reason: 'brute force', requestedBy: 'brute-force:203.0.113.24', points: ['edl'] });
+  const handle = env.client.workflow.getHandle(workflowId);
+  const started = await env.currentTimeMs();
+
+  await env.sleep('23h');
+  const during = await handle.query(blockStatusQuery);
+  assert.equal(during.state, 'active');
+  assert.deepEqual((await edl.read(0)).map((t) => t.address), [address]);
+
+  const final = await handle.result();
+  assert.equal(final.state, 'removed');
+  assert.ok((await env.currentTimeMs()) - started >= 24 * 3_600_000, 'the block must last its full duration');
+  assert.deepEqual(await edl.read(0), []);
+});
