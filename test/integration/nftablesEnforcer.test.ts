@@ -1,57 +1,12 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createNftablesEnforcer, removeNftablesTable } from '../../activities/enforce/nftablesEnforcer.ts';
 import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
 import { canonicalCidr } from '../../domain/ip.ts';
-import { canUseNetns, createNetnsPair, type HttpServer, isRoot, type NetnsPair } from '../support/netns.ts';
+import { createNetnsPair, type HttpServer, type NetnsPair, netnsSkipReason, openKeepAlive as openKeepAliveTo } from '../support/netns.ts';
 
-async function skipReason(): Promise<string | false> {
-  if (!isRoot()) return 'needs root to create network namespaces and nftables tables';
-  if (!(await canUseNetns())) return 'network namespaces are not available on this host';
-  return false;
-}
-
-// Sends one request, then a second on the same socket once told to, and says whether it was answered.
-const KEEPALIVE_CLIENT = `
-const net = require('node:net');
-const [host, port] = process.argv.slice(1);
-const request = 'GET / HTTP/1.1\\r\\nHost: riposte\\r\\nConnection: keep-alive\\r\\n\\r\\n';
-const socket = net.connect({ host, port: Number(port) }, () => socket.write(request));
-let phase = 'first';
-let buf = '';
-socket.on('data', (chunk) => {
-  buf += chunk;
-  if (!buf.endsWith('ok')) return;
-  buf = '';
-  if (phase === 'first') { phase = 'idle'; console.log('first:ok'); }
-  else if (phase === 'second') { console.log('second:answered'); process.exit(0); }
-});
-socket.on('error', (err) => { console.log('error:' + err.code); process.exit(0); });
-process.stdin.once('data', () => {
-  phase = 'second';
-  socket.write(request);
-  setTimeout(() => { console.log('second:timeout'); process.exit(0); }, 2000);
-});
-`;
-
-function readLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in ${JSON.stringify(out)}`)), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = pattern.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[0]);
-      }
-    });
-  });
-}
-
-describe('nftables enforcer against real packets', { skip: await skipReason() }, () => {
+describe('nftables enforcer against real packets', { skip: await netnsSkipReason() }, () => {
   let pair: NetnsPair;
   let http: HttpServer;
   let enforcer: EnforcementPoint;
@@ -62,17 +17,7 @@ describe('nftables enforcer against real packets', { skip: await skipReason() },
   const curl6 = (seconds?: number) => curl(`http://[${pair.serverIp6}]:${http.port}/`, seconds);
   const entry = async (address: string) => (await enforcer.list()).filter((target) => target.address === address);
 
-  async function openKeepAlive(): Promise<{ secondRequest(): Promise<string> }> {
-    const child = pair.spawn(pair.attacker, [process.execPath, '-e', KEEPALIVE_CLIENT, pair.serverIp, String(http.port)]);
-    await readLine(child, /first:ok/);
-    return {
-      secondRequest() {
-        const result = readLine(child, /second:\w+|error:\w+/);
-        child.stdin?.write('go\n');
-        return result;
-      },
-    };
-  }
+  const openKeepAlive = () => openKeepAliveTo(pair, pair.serverIp, http.port);
 
   async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
     const start = performance.now();
@@ -101,14 +46,14 @@ describe('nftables enforcer against real packets', { skip: await skipReason() },
     assert.deepEqual(await curl4(), { stdout: 'ok', stderr: '', code: 0 });
     assert.equal((await curl6()).stdout, 'ok');
     const connection = await openKeepAlive();
-    assert.equal(await connection.secondRequest(), 'second:answered');
+    assert.equal(await connection.request(), 'answered');
   });
 
   it('cuts an established connection and drops new ones', async () => {
     const connection = await openKeepAlive();
     firstExpiry = Date.now() + 60_000;
     await timed('first apply (ensures the table)', () => enforcer.apply({ address: pair.attackerIp, expiresAt: firstExpiry }));
-    assert.equal(await connection.secondRequest(), 'second:timeout');
+    assert.equal(await connection.request(), 'timeout');
     assert.equal((await curl4()).code, 28, 'curl should time out');
   });
 

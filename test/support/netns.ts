@@ -55,6 +55,13 @@ export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
+/** Why tests that need namespaces and nftables cannot run here, or false when they can. */
+export async function netnsSkipReason(): Promise<string | false> {
+  if (!isRoot()) return 'needs root to create network namespaces and nftables tables';
+  if (!(await canUseNetns())) return 'network namespaces are not available on this host';
+  return false;
+}
+
 /** Whether this host lets us create a namespace and run `ip` inside it (containers often forbid it). */
 export async function canUseNetns(): Promise<boolean> {
   if (!isRoot()) return false;
@@ -81,7 +88,20 @@ const listen = (srv, opts) => new Promise((ok, fail) => { srv.once('error', fail
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
-export async function createNetnsPair(): Promise<NetnsPair> {
+export interface NetnsPairOptions {
+  /**
+   * The attacker's addresses; they must sit in the server's subnets (192.0.2.0/24, 2001:db8:1::/64). Tests that raise
+   * incidents on a shared Temporal server give each scenario its own, since workflow ids (`block:<ip>`) are per address.
+   */
+  attackerIp?: string;
+  attackerIp6?: string;
+}
+
+export async function createNetnsPair(options: NetnsPairOptions = {}): Promise<NetnsPair> {
+  const attackerIp = options.attackerIp ?? ATTACKER_IP;
+  const attackerIp6 = options.attackerIp6 ?? ATTACKER_IP6;
+  if (!/^192\.0\.2\.\d{1,3}$/.test(attackerIp) || attackerIp === SERVER_IP) throw new Error(`attackerIp must be in 192.0.2.0/24 and not ${SERVER_IP}`);
+  if (!/^2001:db8:1::[0-9a-f]{1,4}$/.test(attackerIp6) || attackerIp6 === SERVER_IP6) throw new Error(`attackerIp6 must be in 2001:db8:1::/64 and not ${SERVER_IP6}`);
   const id = randomBytes(4).toString('hex');
   const server = `rip-srv-${id}`;
   const attacker = `rip-atk-${id}`;
@@ -108,7 +128,7 @@ export async function createNetnsPair(): Promise<NetnsPair> {
     await must('ip', ['netns', 'add', attacker]);
     // Interface names are limited to 15 characters.
     await must('ip', ['link', 'add', `rs${id}`, 'netns', server, 'type', 'veth', 'peer', 'name', `ra${id}`, 'netns', attacker]);
-    for (const [ns, dev, ip4, ip6] of [[server, `rs${id}`, SERVER_IP, SERVER_IP6], [attacker, `ra${id}`, ATTACKER_IP, ATTACKER_IP6]] as const) {
+    for (const [ns, dev, ip4, ip6] of [[server, `rs${id}`, SERVER_IP, SERVER_IP6], [attacker, `ra${id}`, attackerIp, attackerIp6]] as const) {
       const inNs = (...args: string[]) => must('ip', ['netns', 'exec', ns, 'ip', ...args]);
       await inNs('link', 'set', 'lo', 'up');
       await inNs('addr', 'add', `${ip4}/24`, 'dev', dev);
@@ -125,9 +145,9 @@ export async function createNetnsPair(): Promise<NetnsPair> {
     server,
     attacker,
     serverIp: SERVER_IP,
-    attackerIp: ATTACKER_IP,
+    attackerIp,
     serverIp6: SERVER_IP6,
-    attackerIp6: ATTACKER_IP6,
+    attackerIp6,
     exec: (ns, argv) => run('ip', ['netns', 'exec', ns, ...argv]),
     spawn: spawnIn,
     async startHttpServer() {
@@ -162,4 +182,85 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+// Holds one keep-alive connection and sends a request on it per line read from stdin, printing `answered` for each,
+// or `timeout` (no answer within the time limit), `error:<code>` or `closed`, after which it exits.
+const KEEPALIVE_CLIENT = `
+const net = require('node:net');
+const [host, port, limit] = process.argv.slice(1);
+const request = 'GET / HTTP/1.1\\r\\nHost: riposte\\r\\nConnection: keep-alive\\r\\n\\r\\n';
+let buf = '';
+let timer;
+const finish = (line) => { console.log(line); process.exit(0); };
+const send = () => {
+  buf = '';
+  socket.write(request);
+  timer = setTimeout(() => finish('timeout'), Number(limit));
+};
+const socket = net.connect({ host, port: Number(port) }, send);
+socket.on('data', (chunk) => {
+  buf += chunk;
+  if (!timer || !buf.endsWith('ok')) return;
+  clearTimeout(timer);
+  timer = undefined;
+  console.log('answered');
+});
+socket.on('error', (err) => finish('error:' + err.code));
+socket.on('close', () => finish('closed'));
+process.stdin.on('data', send);
+`;
+
+export interface KeepAliveConnection {
+  /** Sends one more request on the same socket: `answered`, `timeout`, `error:<code>` or `closed`. */
+  request(): Promise<string>;
+}
+
+/**
+ * Opens one HTTP keep-alive connection from the attacker namespace to `host:port` and checks the first request is
+ * answered. A drop that only stops new connections leaves this one working; Riposte's must cut it.
+ */
+export async function openKeepAlive(pair: NetnsPair, host: string, port: number, answerWithinMs = 2_000): Promise<KeepAliveConnection> {
+  const child = pair.spawn(pair.attacker, [process.execPath, '-e', KEEPALIVE_CLIENT, host, String(port), String(answerWithinMs)]);
+  const lines: string[] = [];
+  const waiters: Array<(line: string) => void> = [];
+  let partial = '';
+  const deliver = (line: string) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(line);
+    else lines.push(line);
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    for (let end = partial.indexOf('\n'); end >= 0; end = partial.indexOf('\n')) {
+      deliver(partial.slice(0, end));
+      partial = partial.slice(end + 1);
+    }
+  });
+  child.once('exit', () => {
+    while (waiters.length > 0) deliver('exited');
+  });
+  const nextLine = () => new Promise<string>((resolve, reject) => {
+    const queued = lines.shift();
+    if (queued !== undefined) return resolve(queued);
+    if (child.exitCode !== null || child.signalCode !== null) return resolve('exited');
+    const timer = setTimeout(() => {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      reject(new Error('the keep-alive client said nothing'));
+    }, answerWithinMs + 10_000);
+    const waiter = (line: string) => {
+      clearTimeout(timer);
+      resolve(line);
+    };
+    waiters.push(waiter);
+  });
+  const first = await nextLine();
+  if (first !== 'answered') throw new Error(`keep-alive connection to ${host}:${port} failed: ${first}`);
+  return {
+    request() {
+      const answer = nextLine();
+      child.stdin?.write('go\n');
+      return answer;
+    },
+  };
 }

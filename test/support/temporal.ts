@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -9,6 +10,7 @@ import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
 import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
 import type { Notifier } from '../../activities/notify/notification.ts';
+import { createApp } from '../../api/app.ts';
 import { canonicalCidr, canonicalIp } from '../../domain/ip.ts';
 import { type PolicySnapshot, policySchema } from '../../domain/policy.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
@@ -21,8 +23,9 @@ export function suiteServer(): { address: string; bundlePath: string } {
   return { address, bundlePath };
 }
 
-export function testPolicy(document: unknown = {}): PolicySnapshot {
-  return { ...policySchema.parse(document), version: `test-${randomBytes(4).toString('hex')}` };
+/** A policy whose enforcement defaults to the EDL point alone, which is what startRiposte's workers have. */
+export function testPolicy(document: Record<string, unknown> = {}): PolicySnapshot {
+  return { ...policySchema.parse({ enforcement: { points: ['edl'] }, ...document }), version: `test-${randomBytes(4).toString('hex')}` };
 }
 
 export interface TestRiposte {
@@ -105,4 +108,53 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export function uniqueAddress(): string {
   const [a, b, c] = [randomBytes(2), randomBytes(2), randomBytes(2)].map((x) => x.readUInt16BE(0).toString(16));
   return canonicalIp(`2001:db8:${a}:${b}::${c}`).address;
+}
+
+export const TEST_API_KEY = 'test-key-0123456789abcdefghijklmnop';
+
+export interface TestApi {
+  url: string;
+  /** fetch against the API with the test key unless `headers` says otherwise. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The real Express app on an ephemeral loopback port, wired to the test workers' task queue and EDL file. */
+export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, options: { feedToken?: string; maxBodyBytes?: number } = {}): Promise<TestApi> {
+  const app = createApp({
+    client: riposte.client,
+    taskQueue: riposte.taskQueue,
+    apiKeys: [TEST_API_KEY],
+    feedToken: options.feedToken,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    policy: () => policy,
+    blocklist: riposte.edl,
+    links: { consoleBase: 'http://riposte.test', temporalUiBase: 'http://temporal-ui.test' },
+    log: () => undefined,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((ok) => server.once('listening', ok));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    async call(method, path, body, headers = { authorization: `Bearer ${TEST_API_KEY}` }) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, json, text, headers: response.headers };
+    },
+    close: () => new Promise<void>((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    }),
+  };
 }

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createBlockActivities } from '../../activities/blocks.ts';
-import { EdlFile } from '../../activities/enforce/edlFile.ts';
-import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery, unblockSignal } from '../../workflows/messages.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
@@ -76,18 +74,4 @@ describe('block workflow', () => {
     assert.match(state.pointErrors.edl!, /allowlisted by 2001:db8:aaaa::\/48/);
     assert.equal(await feedEntry(address), undefined);
   });
-});
-
-test('EDL file writes are atomic and survive a new reader', async () => {
-  const { mkdtemp, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = await mkdtemp(join(tmpdir(), 'edl-'));
-  const point = createEdlEnforcer(new EdlFile(join(dir, 'edl.json')));
-  const expiresAt = Date.now() + 60_000;
-  await Promise.all(['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((address) => point.apply({ address, expiresAt })));
-  await point.remove('192.0.2.2');
-  await point.remove('192.0.2.9');
-  assert.deepEqual((await new EdlFile(join(dir, 'edl.json')).read()).map((t) => t.address), ['192.0.2.1', '192.0.2.3']);
-  await rm(dir, { recursive: true, force: true });
 });

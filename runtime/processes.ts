@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { openDbipGeoIp } from '../activities/enrich/geoip.ts';
+import { canonicalCidr } from '../domain/ip.ts';
+import type { PolicySnapshot } from '../domain/policy.ts';
+import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { connectWorker } from './temporalConnection.ts';
+import { apiApp, enforcementPoints, notifiers } from './wiring.ts';
+
+export type TemporalTarget = Config['temporal'] & { address: string };
+
+/** The main and enforcement workers, as configured; the caller runs them. */
+export async function buildWorkers(config: Config, temporal: TemporalTarget, client: Client, policy: PolicySnapshot): Promise<Worker[]> {
+  return createRiposteWorkers({
+    connection: await connectWorker(temporal),
+    client,
+    namespace: temporal.namespace,
+    taskQueue: config.taskQueue,
+    enforcementPoints: enforcementPoints(config, policy),
+    allowlist: policy.allowlist.map(canonicalCidr),
+    notifiers: notifiers(config),
+    geoip: await openDbipGeoIp(),
+  });
+}
+
+export async function listenApi(config: Config, client: Client, policy: () => PolicySnapshot, logger: Logger, temporalUiUrl?: string): Promise<Server> {
+  const server = apiApp(config, client, policy, logger, temporalUiUrl).listen(config.api.port, config.api.host);
+  await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));
+  return server;
+}
+
+/** Stops on SIGINT/SIGTERM: the API stops taking requests, workers finish in-flight tasks within their grace time. */
+export function stopOnSignals(logger: Logger, stop: () => void): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    stop();
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
+/** Known configuration mistakes print their message; anything else prints its stack. */
+export function exitOnError(err: unknown): never {
+  const error = err as Error;
+  const known = error?.name === 'ConfigError' || error?.name === 'PolicyError';
+  process.stderr.write(`riposte: ${known ? error.message : error?.stack ?? String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { EdlFile } from '../../activities/enforce/edlFile.ts';
+import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+
+describe('ingest API with the worker and the dev server', () => {
+  const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', reviewWindow: '1m' } } });
+  let riposte: TestRiposte;
+  let api: TestApi;
+  before(async () => {
+    riposte = await startRiposte({ policy });
+    api = await startApi(riposte, policy, { feedToken: 'feed-token-for-the-firewall-0123' });
+  });
+  after(async () => {
+    await api?.close();
+    await riposte?.stop();
+  });
+
+  const workflowsFor = async (address: string) => (await riposte.client.workflow.count(`WorkflowId = "brute-force:${address}"`)).count;
+
+  test('the Humio webhook → approve → feed → unblock path', async () => {
+    const ip = uniqueAddress();
+    const posted = await api.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip, count: 12 });
+    assert.equal(posted.status, 202);
+    assert.deepEqual(posted.json, { accepted: 1, unmatched: 0, incidents: [{ id: `brute-force:${ip}`, playbook: 'brute-force', deduplicated: false }] });
+
+    const again = await api.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip: ip.toUpperCase(), count: 3 });
+    assert.equal(again.json.incidents[0].deduplicated, true, 'a second alert joins the open incident');
+
+    const incident = await eventually('awaiting approval', async () => {
+      const r = await api.call('GET', `/v1/incidents/brute-force:${ip}`);
+      return r.json?.status === 'awaiting_approval' && r.json.alertCount === 15 ? r.json : undefined;
+    });
+    assert.equal(incident.policyVersion, policy.version);
+    assert.ok(incident.timeline.length > 0);
+
+    const approved = await api.call('POST', `/v1/incidents/brute-force:${ip}/approve`, { comment: 'confirmed' });
+    assert.equal(approved.status, 202);
+    const state = await eventually('contained', async () => {
+      const r = await api.call('GET', `/v1/incidents/brute-force:${ip}`);
+      return r.json?.status === 'contained' ? r.json : undefined;
+    });
+    assert.match(state.approval.by, /^api-key:/, 'the approver is the authenticated key, not the request body');
+
+    const second = await api.call('POST', `/v1/incidents/brute-force:${ip}/approve`, {});
+    assert.equal(second.status, 409);
+
+    const feed = await eventually('the address in the feed', async () => {
+      const r = await api.call('GET', '/v1/feeds/blocklist.txt?token=feed-token-for-the-firewall-0123', undefined, {});
+      return r.text.split('\n').includes(ip) ? r : undefined;
+    });
+    assert.equal(feed.headers.get('content-type'), 'text/plain; charset=utf-8');
+    const etag = feed.headers.get('etag')!;
+    const unchanged = await api.call('GET', '/v1/feeds/blocklist.txt', undefined, { 'x-api-key': 'test-key-0123456789abcdefghijklmnop', 'if-none-match': etag });
+    assert.equal(unchanged.status, 304);
+
+    const blocks = await eventually('the block listed', async () => {
+      const r = await api.call('GET', '/v1/blocks');
+      return r.json.blocks.some((b: { address: string }) => b.address === ip) ? r.json.blocks : undefined;
+    });
+    assert.ok(blocks.find((b: { address: string; expiresAt: string }) => b.address === ip).expiresAt);
+
+    const removed = await api.call('DELETE', `/v1/blocks/${ip}`);
+    assert.equal(removed.status, 202);
+    await eventually('the address gone from the feed', async () => {
+      const r = await api.call('GET', '/v1/feeds/blocklist.txt');
+      return r.text.split('\n').includes(ip) ? undefined : true;
+    });
+    assert.equal((await api.call('DELETE', `/v1/blocks/${ip}`)).status, 404);
+  });
+
+  test('unauthenticated requests get 401 and start nothing', async () => {
+    const ip = uniqueAddress();
+    const headerSets: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-key-wrong-key-wrong-key' }, { 'x-api-key': '' }];
+    for (const headers of headerSets) {
+      const r = await api.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip }, headers);
+      assert.equal(r.status, 401);
+      assert.equal(r.json.error, 'unauthorized');
+    }
+    assert.equal((await api.call('GET', '/v1/feeds/blocklist.txt?token=nope', undefined, {})).status, 401);
+    assert.equal((await api.call('GET', '/v1/incidents', undefined, {})).status, 401);
+    assert.equal(await workflowsFor(ip), 0);
+  });
+
+  test('malformed requests get 400 with the field path and start nothing', async () => {
+    const ip = uniqueAddress();
+    const cases: [unknown, string][] = [
+      [{ hostname: 'dc01', ip: '010.0.0.1' }, 'ip'],
+      [{ hostname: 'dc01' }, 'ip'],
+      [[{ hostname: 'dc01', ip }, { hostname: 'dc01', ip: '2130706433' }], '[1].ip'],
+      ['{"hostname": "dc01", "ip": ', '(body)'],
+    ];
+    for (const [body, path] of cases) {
+      const r = await api.call('POST', '/v1/alerts/humio', body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error, 'validation_failed');
+      assert.ok(r.json.issues.some((i: { path: string }) => i.path === path), `${JSON.stringify(r.json.issues)} names ${path}`);
+      assert.doesNotMatch(r.text, /at .*\.ts:\d+/, 'no stack trace');
+    }
+    assert.equal(await workflowsFor(ip), 0, 'a batch with one bad alert starts nothing');
+  });
+
+  test('an oversized body gets 413, an unknown source 404, and neither starts anything', async () => {
+    const ip = uniqueAddress();
+    const big = await api.call('POST', '/v1/alerts/humio', { hostname: 'x'.repeat(100 * 1024), ip });
+    assert.equal(big.status, 413);
+    assert.equal(big.json.error, 'payload_too_large');
+    const unknown = await api.call('POST', '/v1/alerts/constructor', { hostname: 'dc01', ip });
+    assert.equal(unknown.status, 404);
+    assert.equal(await workflowsFor(ip), 0);
+  });
+
+  test('incident routes refuse ids that are not incidents', async () => {
+    for (const id of ['block:203.0.113.9', 'brute-force:010.0.0.1', 'riposte-control']) {
+      const r = await api.call('POST', `/v1/incidents/${encodeURIComponent(id)}/approve`, {});
+      assert.equal(r.status, 404, id);
+    }
+    assert.equal((await api.call('GET', `/v1/incidents/brute-force:${uniqueAddress()}`)).status, 404);
+  });
+
+  test('health and readiness', async () => {
+    assert.equal((await api.call('GET', '/healthz', undefined, {})).status, 200);
+    const ready = await api.call('GET', '/readyz', undefined, {});
+    assert.deepEqual([ready.status, ready.json.temporal], [200, 'ok']);
+  });
+});
+
+test('with Temporal unreachable, ingest answers 503 with Retry-After so the SIEM retries', async () => {
+  const connection = Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 500 });
+  const client = new Client({ connection });
+  const policy = testPolicy();
+  const api = await startApi({ client, taskQueue: 'nowhere', edl: new EdlFile('/nonexistent/edl.json') } as TestRiposte, policy);
+  try {
+    const r = await api.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip: '203.0.113.250' });
+    assert.equal(r.status, 503);
+    assert.equal(r.json.error, 'temporal_unavailable');
+    assert.equal(r.headers.get('retry-after'), '5');
+    assert.equal((await api.call('GET', '/readyz', undefined, {})).status, 503);
+  } finally {
+    await api.close();
+    await connection.close();
+  }
+});
