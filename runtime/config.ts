@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { MAIN_TASK_QUEUE } from '../workflows/taskQueues.ts';
@@ -56,6 +57,11 @@ export interface Config {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+}
+
+/** Development convenience: a .env file in the working directory fills variables the environment leaves unset. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
 }
 
 /** Reads and checks the environment once, at start-up; nothing below runtime/ reads process.env. */

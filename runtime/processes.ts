@@ -1,14 +1,27 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { openDbipGeoIp } from '../activities/enrich/geoip.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
 import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
+import type { Logger, LogLevel } from './logger.ts';
 import { connectWorker } from './temporalConnection.ts';
 import { apiApp, enforcementPoints, notifiers } from './wiring.ts';
+
+/**
+ * Routes the SDK's own log lines into Riposte's JSON log. The SDK reports every worker state change at INFO, so it
+ * speaks at WARN unless Riposte itself is at debug. Must run before any connection is made.
+ */
+export function installSdkLogging(logger: Logger, level: LogLevel): void {
+  const toRiposte = { TRACE: logger.debug, DEBUG: logger.debug, INFO: logger.info, WARN: logger.warn, ERROR: logger.error } as const;
+  Runtime.install({
+    logger: new DefaultLogger(level === 'debug' ? 'DEBUG' : 'WARN', ({ level: sdkLevel, message, meta }) => {
+      toRiposte[sdkLevel](message, { source: 'temporal-sdk', ...meta });
+    }),
+  });
+}
 
 export type TemporalTarget = Config['temporal'] & { address: string };
 
