@@ -212,33 +212,30 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
   }
 
   async function notify(routes: readonly string[], action: string): Promise<void> {
-    if (routes.length === 0) return;
-    try {
-      const sent = await notifyIncident({
-        routes: [...routes],
-        notification: {
-          incidentId: state.id,
-          playbook: state.playbook,
-          title: playbook!.title(state.entity),
-          entity: state.entity,
-          alertCount: state.alertCount,
-          severity: state.maxSeverity,
-          geo: state.geo,
-          mode: state.mode,
-          status: state.status,
-          action,
-          links: {
-            incident: input.links.consoleBase ? `${input.links.consoleBase}/v1/incidents/${encodeURIComponent(state.id)}` : undefined,
-            temporalUi: input.links.temporalUiBase
-              ? `${input.links.temporalUiBase}/namespaces/${encodeURIComponent(workflowInfo().namespace)}/workflows/${encodeURIComponent(state.id)}`
-              : undefined,
-          },
-        },
-      });
-      addAction({ kind: 'notify', target: sent.join(', ') || 'none configured', detail: action, outcome: 'done' });
-    } catch (err) {
-      addAction({ kind: 'notify', target: routes.join(', '), detail: action, outcome: 'failed', error: rootCauseMessage(err) });
-    }
+    const notification = {
+      incidentId: state.id,
+      playbook: state.playbook,
+      title: playbook!.title(state.entity),
+      entity: state.entity,
+      alertCount: state.alertCount,
+      severity: state.maxSeverity,
+      geo: state.geo,
+      mode: state.mode,
+      status: state.status,
+      action,
+      links: {
+        incident: input.links.consoleBase ? `${input.links.consoleBase}/v1/incidents/${encodeURIComponent(state.id)}` : undefined,
+        temporalUi: input.links.temporalUiBase
+          ? `${input.links.temporalUiBase}/namespaces/${encodeURIComponent(workflowInfo().namespace)}/workflows/${encodeURIComponent(state.id)}`
+          : undefined,
+      },
+    };
+    const results = await Promise.allSettled(routes.map((route) => notifyIncident({ route, notification })));
+    results.forEach((result, i) => {
+      const route = routes[i]!;
+      if (result.status === 'rejected') addAction({ kind: 'notify', target: route, detail: action, outcome: 'failed', error: rootCauseMessage(result.reason) });
+      else if (result.value === 'sent') addAction({ kind: 'notify', target: route, detail: action, outcome: 'done' });
+    });
   }
 
   async function review(reviewUntil: number): Promise<void> {
