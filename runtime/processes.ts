@@ -5,10 +5,20 @@ import { openDbipGeoIp } from '../activities/enrich/geoip.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
 import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
-import type { Config } from './config.ts';
-import type { Logger, LogLevel } from './logger.ts';
+import { type Config, loadConfig, loadDotEnv } from './config.ts';
+import { createLogger, type Logger, type LogLevel } from './logger.ts';
+import { loadPolicy } from './policyFile.ts';
 import { connectWorker } from './temporalConnection.ts';
 import { apiApp, enforcementPoints, notifiers } from './wiring.ts';
+
+/** What every entry point does first: environment, log, SDK logging, policy. */
+export async function bootstrap(): Promise<{ config: Config; logger: Logger; policy: PolicySnapshot }> {
+  loadDotEnv();
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  installSdkLogging(logger, config.logLevel);
+  return { config, logger, policy: await loadPolicy(config.policyFile) };
+}
 
 /**
  * Routes the SDK's own log lines into Riposte's JSON log. The SDK reports every worker state change at INFO, so it

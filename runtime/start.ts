@@ -1,13 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { ConfigError } from './config.ts';
 import { devApiKey } from './devApiKey.ts';
 import type { DevServer } from './devServer.ts';
 import { startEmbeddedTemporal } from './embeddedTemporal.ts';
-import { createLogger } from './logger.ts';
 import { dataPaths } from './paths.ts';
-import { loadPolicy } from './policyFile.ts';
-import { buildWorkers, exitOnError, installSdkLogging, listenApi, stopOnSignals } from './processes.ts';
+import { bootstrap, buildWorkers, exitOnError, listenApi, stopOnSignals } from './processes.ts';
 import { registerSearchAttributes } from './searchAttributes.ts';
 import { connectClient } from './temporalConnection.ts';
 
@@ -15,11 +13,7 @@ const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** `npm start`: Temporal (embedded unless TEMPORAL_ADDRESS is set), the workers and the API in one process. */
 async function main(): Promise<void> {
-  loadDotEnv();
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  installSdkLogging(logger, config.logLevel);
-  const policy = await loadPolicy(config.policyFile);
+  const { config, logger, policy } = await bootstrap();
 
   let devServer: DevServer | undefined;
   if (!config.temporal.address) devServer = await startEmbeddedTemporal(config, logger, projectDir);

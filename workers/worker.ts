@@ -1,17 +1,10 @@
-import { loadConfig, loadDotEnv } from '../runtime/config.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { loadPolicy } from '../runtime/policyFile.ts';
-import { buildWorkers, exitOnError, installSdkLogging, stopOnSignals } from '../runtime/processes.ts';
+import { bootstrap, buildWorkers, exitOnError, stopOnSignals } from '../runtime/processes.ts';
 import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { connectClient } from '../runtime/temporalConnection.ts';
 
 /** `npm run worker`: the workers alone, for a deployment that runs them apart from the API. */
 async function main(): Promise<void> {
-  loadDotEnv();
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  installSdkLogging(logger, config.logLevel);
-  const policy = await loadPolicy(config.policyFile);
+  const { config, logger, policy } = await bootstrap();
   const temporal = { ...config.temporal, address: config.temporal.address ?? 'localhost:7233' };
   const client = await connectClient(temporal);
   await registerSearchAttributes(client, temporal.namespace);

@@ -88,41 +88,27 @@ export function incidentsRouter({ client }: { client: Client }): Router {
     res.json({ ...state, timeline });
   });
 
-  router.post('/v1/incidents/:id/approve', async (req, res) => {
-    const id = incidentId(req.params.id);
-    const { comment } = parseBody(commentBody, req.body);
-    const state = await currentState(id);
-    if (state.status !== 'awaiting_approval') throw new HttpError(409, 'conflict', `incident is ${state.status}, not awaiting approval`);
-    await client.workflow.getHandle(id).signal(approveSignal, { by: actor(req), comment });
-    res.status(202).json({ id, signal: 'approve', by: actor(req) });
-  });
+  /** The human-in-the-loop routes: check the state the action needs, then signal with the authenticated principal. */
+  function actionRoute<B>(action: string, body: z.ZodType<B>, refusal: (state: IncidentState) => string | undefined, send: (id: string, by: string, body: B) => Promise<void>) {
+    router.post(`/v1/incidents/:id/${action}`, async (req, res) => {
+      const id = incidentId(req.params.id);
+      const parsed = parseBody(body, req.body);
+      const refused = refusal(await currentState(id));
+      if (refused) throw new HttpError(409, 'conflict', refused);
+      await send(id, actor(req), parsed);
+      res.status(202).json({ id, signal: action, by: actor(req) });
+    });
+  }
+  const handle = (id: string) => client.workflow.getHandle(id);
+  const notAwaitingApproval = (state: IncidentState) => (state.status === 'awaiting_approval' ? undefined : `incident is ${state.status}, not awaiting approval`);
 
-  router.post('/v1/incidents/:id/reject', async (req, res) => {
-    const id = incidentId(req.params.id);
-    const { reason } = parseBody(reasonBody, req.body);
-    const state = await currentState(id);
-    if (state.status !== 'awaiting_approval') throw new HttpError(409, 'conflict', `incident is ${state.status}, not awaiting approval`);
-    await client.workflow.getHandle(id).signal(rejectSignal, { by: actor(req), reason });
-    res.status(202).json({ id, signal: 'reject', by: actor(req) });
-  });
-
-  router.post('/v1/incidents/:id/pause', async (req, res) => {
-    const id = incidentId(req.params.id);
-    const { reason } = parseBody(reasonBody, req.body);
-    const state = await currentState(id);
-    if (state.paused || TERMINAL.has(state.status)) throw new HttpError(409, 'conflict', state.paused ? 'incident is already paused' : `incident is ${state.status}: nothing left to pause`);
-    await client.workflow.getHandle(id).signal(pauseSignal, { by: actor(req), reason });
-    res.status(202).json({ id, signal: 'pause', by: actor(req) });
-  });
-
-  router.post('/v1/incidents/:id/resume', async (req, res) => {
-    const id = incidentId(req.params.id);
-    parseBody(z.object({}).strict(), req.body);
-    const state = await currentState(id);
-    if (!state.paused) throw new HttpError(409, 'conflict', 'incident is not paused');
-    await client.workflow.getHandle(id).signal(resumeSignal, { by: actor(req) });
-    res.status(202).json({ id, signal: 'resume', by: actor(req) });
-  });
+  actionRoute('approve', commentBody, notAwaitingApproval, (id, by, { comment }) => handle(id).signal(approveSignal, { by, comment }));
+  actionRoute('reject', reasonBody, notAwaitingApproval, (id, by, { reason }) => handle(id).signal(rejectSignal, { by, reason }));
+  actionRoute('pause', reasonBody, (state) => {
+    if (state.paused) return 'incident is already paused';
+    return TERMINAL.has(state.status) ? `incident is ${state.status}: nothing left to pause` : undefined;
+  }, (id, by, { reason }) => handle(id).signal(pauseSignal, { by, reason }));
+  actionRoute('resume', z.object({}).strict(), (state) => (state.paused ? undefined : 'incident is not paused'), (id, by) => handle(id).signal(resumeSignal, { by }));
 
   return router;
 }
