@@ -19,6 +19,7 @@ export interface AppDeps {
   policy: () => PolicySnapshot;
   blocklist: BlocklistSource;
   links: IncidentInput['links'];
+  coalesceWindowMs: number;
   log: (message: string, fields: Record<string, unknown>) => void;
 }
 
@@ -32,7 +33,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter({ client: deps.client }));
   app.use('/v1/feeds', requireFeedAccess(ring, deps.feedToken), feedsRouter({ blocklist: deps.blocklist }));
   app.use('/v1', requireApiKey(ring), express.json({ limit: deps.maxBodyBytes, strict: false }));
-  app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links }));
+  app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links, coalesceWindowMs: deps.coalesceWindowMs }));
   app.use(incidentsRouter({ client: deps.client }));
   app.use(blocksRouter({ client: deps.client }));
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { AlertBatch, IncidentInput } from '../domain/incident.ts';
+import type { AlertBatch } from '../domain/alert.ts';
+import type { IncidentInput } from '../domain/incident.ts';
 import { alertsSignal } from '../workflows/messages.ts';
 
 // @temporalio/proto is CommonJS, so its namespace comes through the default export.

@@ -53,3 +53,35 @@ export function summarizeAlert(alert: Alert, receivedAt: string): AlertSummary {
     receivedAt,
   };
 }
+
+/** How many alert summaries an incident keeps: the first ones and the latest, never all of them. */
+export const MAX_SAMPLES = 5;
+
+/**
+ * The `alerts` signal's payload: counts and a few samples, so a storm of alerts for one incident costs one small
+ * signal rather than a payload and a history that grow with the storm.
+ */
+export interface AlertBatch {
+  /** Alerts received. */
+  alerts: number;
+  /** Sum of their `count` fields: failures the SIEM correlated. */
+  count: number;
+  maxSeverity: number;
+  samples: AlertSummary[];
+}
+
+export const EMPTY_BATCH: AlertBatch = { alerts: 0, count: 0, maxSeverity: 0, samples: [] };
+
+/** Adds alerts to a batch, keeping the first MAX_SAMPLES - 1 summaries and the latest one. */
+export function addToBatch(batch: AlertBatch, more: AlertBatch | readonly AlertSummary[]): AlertBatch {
+  const incoming: AlertBatch = Array.isArray(more)
+    ? { alerts: more.length, count: more.reduce((n, a) => n + a.count, 0), maxSeverity: Math.max(0, ...more.map((a) => a.severity)), samples: [...more] }
+    : more as AlertBatch;
+  const all = [...batch.samples, ...incoming.samples];
+  return {
+    alerts: batch.alerts + incoming.alerts,
+    count: batch.count + incoming.count,
+    maxSeverity: Math.max(batch.maxSeverity, incoming.maxSeverity),
+    samples: all.length <= MAX_SAMPLES ? all : [...all.slice(0, MAX_SAMPLES - 1), all[all.length - 1]!],
+  };
+}

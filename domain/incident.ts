@@ -15,11 +15,6 @@ export interface IncidentInput {
   links: { consoleBase?: string; temporalUiBase?: string };
 }
 
-/** The `alerts` signal payload: a batch, already summarised. */
-export interface AlertBatch {
-  alerts: AlertSummary[];
-}
-
 export interface Principal {
   name: string;
   kind: 'person' | 'automation';
@@ -54,7 +49,10 @@ export interface IncidentState {
   status: IncidentStatus;
   mode: Mode;
   policyVersion: string;
+  /** Sum of the alerts' counts. */
   alertCount: number;
+  /** Alerts received, and in how many signals. */
+  alertsReceived: number;
   alertBatches: number;
   maxSeverity: number;
   /** The first and the most recent alerts only, so histories stay bounded. */

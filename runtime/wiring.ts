@@ -42,6 +42,7 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     apiKeys: config.api.keys,
     feedToken: config.api.feedToken,
     maxBodyBytes: config.api.maxBodyBytes,
+    coalesceWindowMs: config.api.coalesceWindowMs,
     policy,
     blocklist: new EdlFile(dataPaths(config).edlFile),
     links: { consoleBase: publicUrl, temporalUiBase: config.temporal.uiUrl ?? temporalUiUrl },

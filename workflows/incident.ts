@@ -13,7 +13,8 @@ import type { BlockActivities } from '../activities/blocks.ts';
 import type { EnrichActivities } from '../activities/enrich/index.ts';
 import type { NotifyActivities } from '../activities/notify/index.ts';
 import { formatDuration } from '../domain/duration.ts';
-import type { ActionRecord, AlertBatch, IncidentInput, IncidentState, IncidentStatus, TimelineEntry } from '../domain/incident.ts';
+import { type AlertBatch, addToBatch } from '../domain/alert.ts';
+import type { ActionRecord, IncidentInput, IncidentState, IncidentStatus, TimelineEntry } from '../domain/incident.ts';
 import { allowlistMatch, canonicalCidr, canonicalIp } from '../domain/ip.ts';
 import { playbookPolicy } from '../domain/policy.ts';
 import { playbookByName } from '../playbooks/index.ts';
@@ -40,7 +41,6 @@ const { notifyIncident } = proxyActivities<NotifyActivities>({
   retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6, nonRetryableErrorTypes: ['NotificationRejected'] },
 });
 
-const MAX_SAMPLES = 5;
 const MAX_TIMELINE = 200;
 
 /** Carried across continue-as-new so a long review window keeps its state. */
@@ -64,6 +64,7 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
     mode: policy.mode,
     policyVersion: input.policy.version,
     alertCount: 0,
+    alertsReceived: 0,
     alertBatches: 0,
     maxSeverity: 0,
     sampleAlerts: [],
@@ -92,15 +93,14 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
     ]);
   };
 
-  setHandler(alertsSignal, ({ alerts }: AlertBatch) => {
+  setHandler(alertsSignal, (batch: AlertBatch) => {
+    const merged = addToBatch({ alerts: state.alertsReceived, count: state.alertCount, maxSeverity: state.maxSeverity, samples: state.sampleAlerts }, batch);
     state.alertBatches += 1;
-    for (const alert of alerts) {
-      state.alertCount += alert.count;
-      state.maxSeverity = Math.max(state.maxSeverity, alert.severity);
-      if (state.sampleAlerts.length < MAX_SAMPLES) state.sampleAlerts.push(alert);
-      else state.sampleAlerts[MAX_SAMPLES - 1] = alert;
-    }
-    if (state.alertBatches <= 20) record('alerts', `${alerts.length} alert(s), ${state.alertCount} in all`);
+    state.alertsReceived = merged.alerts;
+    state.alertCount = merged.count;
+    state.maxSeverity = merged.maxSeverity;
+    state.sampleAlerts = merged.samples;
+    if (state.alertBatches <= 20) record('alerts', `${batch.alerts} alert(s), ${state.alertCount} in all`);
   });
   setHandler(approveSignal, ({ by, comment }) => {
     if (state.status !== 'awaiting_approval') {

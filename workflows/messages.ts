@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AlertBatch, IncidentState, TimelineEntry } from '../domain/incident.ts';
+import type { AlertBatch } from '../domain/alert.ts';
+import type { IncidentState, TimelineEntry } from '../domain/incident.ts';
 
 /** Names written once: the API, the CLI and the workflows share these definitions. */
 export const alertsSignal = defineSignal<[AlertBatch]>('alerts');

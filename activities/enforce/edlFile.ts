@@ -2,12 +2,17 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BlockTarget } from './enforcementPoint.ts';
 
+type Change = (entries: Map<string, number>) => void;
+
 /**
  * The durable list behind the pulled feed: a JSON file replaced atomically (write, fsync, rename), so a crash
  * leaves either the old list or the new one, never half of one. One writer per file: the enforcement worker.
+ * Changes that arrive while a write is under way share the next write, so a burst of blocks costs one rewrite of
+ * the file rather than one each.
  */
 export class EdlFile {
-  private queue: Promise<unknown> = Promise.resolve();
+  private pending: { change: Change; done: (err?: unknown) => void }[] = [];
+  private writing: Promise<void> | undefined;
 
   constructor(readonly path: string) {}
 
@@ -25,14 +30,27 @@ export class EdlFile {
       .map(([address, expiresAt]) => ({ address, expiresAt }));
   }
 
-  update(change: (entries: Map<string, number>) => void): Promise<void> {
-    const next = this.queue.then(async () => {
-      const entries = new Map((await this.read()).map((t) => [t.address, t.expiresAt]));
-      change(entries);
-      await this.write(entries);
+  update(change: Change): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ change, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.writing ??= this.drain();
     });
-    this.queue = next.catch(() => undefined);
-    return next;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        const entries = new Map((await this.read()).map((t) => [t.address, t.expiresAt]));
+        for (const { change } of batch) change(entries);
+        await this.write(entries);
+        for (const { done } of batch) done();
+      } catch (err) {
+        for (const { done } of batch) done(err);
+      }
+    }
+    this.writing = undefined;
   }
 
   private async write(entries: Map<string, number>): Promise<void> {

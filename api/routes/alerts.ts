@@ -1,10 +1,11 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { type Alert, summarizeAlert } from '../../domain/alert.ts';
+import { type Alert, addToBatch, EMPTY_BATCH, summarizeAlert } from '../../domain/alert.ts';
 import type { IncidentInput } from '../../domain/incident.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
 import { findPlaybook } from '../../playbooks/index.ts';
 import { incidentKey } from '../../playbooks/playbook.ts';
+import { createIncidentCoalescer } from '../incidentCoalescer.ts';
 import { signalIncident } from '../incidentStarter.ts';
 import { normalizeAlerts } from '../sources/index.ts';
 
@@ -13,6 +14,8 @@ export interface AlertsRouteDeps {
   taskQueue: string;
   policy: () => PolicySnapshot;
   links: IncidentInput['links'];
+  /** How long alerts for one incident wait to share a signal; 0 still merges those of one event-loop turn. */
+  coalesceWindowMs: number;
 }
 
 interface IncidentGroup {
@@ -40,8 +43,9 @@ function groupByIncident(alerts: readonly Alert[]): { groups: IncidentGroup[]; u
   return { groups: [...groups.values()], unmatched };
 }
 
-export function alertsRouter({ client, taskQueue, policy, links }: AlertsRouteDeps): Router {
+export function alertsRouter({ client, taskQueue, policy, links, coalesceWindowMs }: AlertsRouteDeps): Router {
   const router = Router();
+  const coalescer = createIncidentCoalescer((id, input, batch) => signalIncident(client, taskQueue, id, input, batch), coalesceWindowMs);
   const ingest = (source: string) => async (req: import('express').Request, res: import('express').Response) => {
     const receivedAt = new Date();
     const alerts = normalizeAlerts(source, req.body, receivedAt);
@@ -50,8 +54,8 @@ export function alertsRouter({ client, taskQueue, policy, links }: AlertsRouteDe
     // Answer only once Temporal holds every alert, so a 202 means durably accepted and anything else means retry.
     const incidents = await client.withDeadline(Date.now() + 10_000, () => Promise.all(groups.map(async (group) => {
       const input: IncidentInput = { playbook: group.playbook, entity: group.entity, policy: snapshot, links };
-      const batch = { alerts: group.alerts.map((a) => summarizeAlert(a, receivedAt.toISOString())) };
-      const { started } = await signalIncident(client, taskQueue, group.id, input, batch);
+      const batch = addToBatch(EMPTY_BATCH, group.alerts.map((a) => summarizeAlert(a, receivedAt.toISOString())));
+      const { started } = await coalescer.submit(group.id, input, batch);
       return { id: group.id, playbook: group.playbook, deduplicated: !started };
     })));
     res.status(202).json({ accepted: alerts.length, unmatched, incidents });

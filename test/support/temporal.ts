@@ -120,13 +120,14 @@ export interface TestApi {
 }
 
 /** The real Express app on an ephemeral loopback port, wired to the test workers' task queue and EDL file. */
-export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, options: { feedToken?: string; maxBodyBytes?: number } = {}): Promise<TestApi> {
+export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, options: { feedToken?: string; maxBodyBytes?: number; coalesceWindowMs?: number } = {}): Promise<TestApi> {
   const app = createApp({
     client: riposte.client,
     taskQueue: riposte.taskQueue,
     apiKeys: [TEST_API_KEY],
     feedToken: options.feedToken,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    coalesceWindowMs: options.coalesceWindowMs ?? 5,
     policy: () => policy,
     blocklist: riposte.edl,
     links: { consoleBase: 'http://riposte.test', temporalUiBase: 'http://temporal-ui.test' },

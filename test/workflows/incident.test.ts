@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { signalIncident } from '../../api/incidentStarter.ts';
-import type { AlertSummary } from '../../domain/alert.ts';
+import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../../domain/alert.ts';
 import type { IncidentState } from '../../domain/incident.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
@@ -16,7 +16,7 @@ function alert(count = 1): AlertSummary {
 
 async function raise(riposte: TestRiposte, policy: PolicySnapshot, address: string, count = 1) {
   const id = `brute-force:${address}`;
-  const result = await signalIncident(riposte.client, riposte.taskQueue, id, { playbook: 'brute-force', entity: address, policy, links: {} }, { alerts: [alert(count)] });
+  const result = await signalIncident(riposte.client, riposte.taskQueue, id, { playbook: 'brute-force', entity: address, policy, links: {} }, addToBatch(EMPTY_BATCH, [alert(count)]));
   return { id, handle: riposte.client.workflow.getHandle(id), ...result };
 }
 

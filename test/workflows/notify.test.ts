@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSlackNotifier } from '../../activities/notify/slackNotifier.ts';
 import { createWebhookNotifier } from '../../activities/notify/webhookNotifier.ts';
 import { signalIncident } from '../../api/incidentStarter.ts';
+import { addToBatch, EMPTY_BATCH } from '../../domain/alert.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import { startReceiver, type HttpReceiver } from '../support/httpReceiver.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
@@ -30,9 +31,7 @@ describe('notifications from the incident workflow', () => {
   test('a failing notification is retried, recorded, and never delays or undoes the block', async () => {
     const address = uniqueAddress();
     const id = `brute-force:${address}`;
-    await signalIncident(riposte.client, riposte.taskQueue, id, { playbook: 'brute-force', entity: address, policy, links: { consoleBase: 'http://riposte.test', temporalUiBase: 'http://ui.test' } }, {
-      alerts: [{ id: 'e1', source: 'humio', type: 'auth.failure', severity: 7, count: 12, receivedAt: new Date().toISOString() }],
-    });
+    await signalIncident(riposte.client, riposte.taskQueue, id, { playbook: 'brute-force', entity: address, policy, links: { consoleBase: 'http://riposte.test', temporalUiBase: 'http://ui.test' } }, addToBatch(EMPTY_BATCH, [{ id: 'e1', source: 'humio', type: 'auth.failure', severity: 7, count: 12, receivedAt: new Date().toISOString() }]));
     // Containment comes before notification, so the block is there while the receivers still fail.
     await eventually('the block applied', async () => ((await riposte.edl.read()).some((t) => t.address === address) ? true : undefined));
 

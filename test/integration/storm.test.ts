@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { blockWorkflowId } from '../../workflows/ids.ts';
+import { blockStatusQuery, statusQuery } from '../../workflows/messages.ts';
+import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+
+// The bench's storm scenario at a size that fits in npm test: correctness only, no timing.
+const ADDRESSES = 20;
+const ALERTS = 1000;
+const CONCURRENCY = 32;
+
+let riposte: TestRiposte;
+let api: TestApi;
+const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', reviewWindow: '5m', notify: [] } } });
+before(async () => {
+  riposte = await startRiposte({ policy });
+  api = await startApi(riposte, policy, { coalesceWindowMs: 5 });
+});
+after(async () => {
+  await api?.close();
+  await riposte?.stop();
+});
+
+test(`a storm of ${ALERTS} alerts for ${ADDRESSES} addresses makes ${ADDRESSES} incidents, ${ADDRESSES} blocks, and counts every alert`, async () => {
+  const addresses = Array.from({ length: ADDRESSES }, () => uniqueAddress());
+  let next = 0;
+  const statuses: number[] = [];
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < ALERTS) {
+      const i = next++;
+      const r = await api.call('POST', '/v1/alerts/humio', { hostname: 'web01', ip: addresses[i % ADDRESSES]!, id: `storm-${i}` });
+      statuses.push(r.status);
+    }
+  }));
+  assert.deepEqual([...new Set(statuses)], [202]);
+
+  for (const address of addresses) {
+    const state = await eventually(`incident for ${address} to count all its alerts`, async () => {
+      const s = await riposte.client.workflow.getHandle(`brute-force:${address}`).query(statusQuery);
+      return s.alertsReceived === ALERTS / ADDRESSES && s.status === 'contained' ? s : undefined;
+    }, 30_000);
+    assert.equal(state.alertCount, ALERTS / ADDRESSES);
+    const block = await riposte.client.workflow.getHandle(blockWorkflowId(address)).query(blockStatusQuery);
+    assert.equal(block.requests, 1, `one block request for ${address}`);
+  }
+  const incidents = await riposte.client.workflow.count(`WorkflowType = "incidentWorkflow" AND TaskQueue = "${riposte.taskQueue}"`);
+  assert.equal(incidents.count, ADDRESSES);
+  const blocks = await riposte.client.workflow.count(`WorkflowType = "blockWorkflow" AND TaskQueue = "${riposte.taskQueue}"`);
+  assert.equal(blocks.count, ADDRESSES);
+});
