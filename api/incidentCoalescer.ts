@@ -4,23 +4,31 @@ import type { StartResult } from './incidentStarter.ts';
 
 type Send = (workflowId: string, input: IncidentInput, batch: AlertBatch) => Promise<StartResult>;
 
-interface Pending {
+interface Group {
   input: IncidentInput;
   batch: AlertBatch;
   waiters: { resolve: (r: StartResult) => void; reject: (err: unknown) => void }[];
 }
 
+interface Incident {
+  inFlight: boolean;
+  next?: Group;
+}
+
 /**
- * Alerts for the same incident that arrive within `windowMs` of each other share one signal-with-start. Each caller
- * is answered only when that signal has been accepted, so a 202 still means durably in Temporal; an alert storm for
- * a few addresses becomes a few signals a window instead of one per alert.
+ * At most one signal-with-start in flight per incident: alerts that arrive while one is under way (or within
+ * `windowMs` of the first) ride together in the next. Each caller is answered only when the signal carrying its
+ * alerts has been accepted, so a 202 still means durably in Temporal, and an alert storm for a few addresses
+ * becomes a few signals at a time instead of one per alert.
  */
 export function createIncidentCoalescer(send: Send, windowMs: number) {
-  const pending = new Map<string, Pending>();
+  const incidents = new Map<string, Incident>();
 
   async function flush(workflowId: string): Promise<void> {
-    const group = pending.get(workflowId)!;
-    pending.delete(workflowId);
+    const incident = incidents.get(workflowId)!;
+    const group = incident.next!;
+    incident.next = undefined;
+    incident.inFlight = true;
     try {
       const result = await send(workflowId, group.input, group.batch);
       // Only the first caller of a batch that started the incident sees it started; the rest joined it.
@@ -28,20 +36,25 @@ export function createIncidentCoalescer(send: Send, windowMs: number) {
     } catch (err) {
       for (const w of group.waiters) w.reject(err);
     }
+    incident.inFlight = false;
+    if (incident.next) void flush(workflowId);
+    else incidents.delete(workflowId);
   }
 
   return {
     submit(workflowId: string, input: IncidentInput, batch: AlertBatch): Promise<StartResult> {
-      let group = pending.get(workflowId);
-      if (!group) {
-        group = { input, batch: EMPTY_BATCH, waiters: [] };
-        pending.set(workflowId, group);
-        if (windowMs > 0) setTimeout(() => void flush(workflowId), windowMs);
-        else queueMicrotask(() => void flush(workflowId));
+      let incident = incidents.get(workflowId);
+      if (!incident) {
+        incident = { inFlight: false };
+        incidents.set(workflowId, incident);
       }
+      if (!incident.next) {
+        incident.next = { input, batch: EMPTY_BATCH, waiters: [] };
+        if (!incident.inFlight) setTimeout(() => void flush(workflowId), windowMs);
+      }
+      const group = incident.next;
       group.batch = addToBatch(group.batch, batch);
-      const waiters = group.waiters;
-      return new Promise<StartResult>((resolve, reject) => waiters.push({ resolve, reject }));
+      return new Promise<StartResult>((resolve, reject) => group.waiters.push({ resolve, reject }));
     },
   };
 }

@@ -25,7 +25,7 @@ const envSchema = z.object({
   RIPOSTE_API_HOST: z.string().default('127.0.0.1'),
   RIPOSTE_API_PORT: port.default(8080),
   RIPOSTE_PUBLIC_URL: z.url().optional(),
-  RIPOSTE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  RIPOSTE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(2),
   RIPOSTE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   RIPOSTE_NFT_NETNS: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   RIPOSTE_NFT_TABLE: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('riposte'),

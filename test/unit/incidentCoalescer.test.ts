@@ -50,3 +50,26 @@ test('every caller of a failed signal sees the failure, and nothing is answered 
   release();
   for (const call of calls) await assert.rejects(call, /temporal unavailable/);
 });
+
+test('while a signal is in flight, later alerts for the incident wait and go together in the next one', async () => {
+  const sent: number[] = [];
+  let release!: () => void;
+  let calls = 0;
+  const coalescer = createIncidentCoalescer(async (_id, _input, batch) => {
+    sent.push(batch.alerts);
+    calls += 1;
+    if (calls === 1) await new Promise<void>((r) => {
+      release = r;
+    });
+    return { started: calls === 1 };
+  }, 0);
+  const first = coalescer.submit('brute-force:192.0.2.5', input, addToBatch(EMPTY_BATCH, [summary(1)]));
+  await new Promise((r) => setTimeout(r, 5));
+  const later = [2, 3, 4].map((n) => coalescer.submit('brute-force:192.0.2.5', input, addToBatch(EMPTY_BATCH, [summary(n)])));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(sent, [1], 'nothing more is sent while the first signal is in flight');
+  release();
+  const results = await Promise.all([first, ...later]);
+  assert.deepEqual(sent, [1, 3]);
+  assert.deepEqual(results.map((r) => r.started), [true, false, false, false]);
+});

