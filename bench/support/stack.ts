@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { stringify } from 'yaml';
 import { type DevServer, startDevServer } from '../../runtime/devServer.ts';
 import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
@@ -114,6 +115,7 @@ export async function startStack(dir: string, options: { policy: Record<string, 
     if (Date.now() > deadline) throw new Error('the bench API did not become ready within 60 s');
     await new Promise((r) => setTimeout(r, 200));
   }
+  if (worker) await waitForPollers(temporal.client);
   const stopProcess = (p?: RiposteProcess) => new Promise<void>((ok) => {
     if (!p || p.child.exitCode !== null) return ok();
     p.child.once('exit', () => ok());
@@ -131,6 +133,21 @@ export async function startStack(dir: string, options: { policy: Record<string, 
       await temporal.close();
     },
   };
+}
+
+/** The worker bundles its workflows at start-up, for seconds; measuring before it polls would time its start-up. */
+async function waitForPollers(client: Client): Promise<void> {
+  const { TaskQueueType } = proto.temporal.api.enums.v1;
+  const queues = [['riposte', TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW], ['riposte-enforcement', TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]] as const;
+  const deadline = Date.now() + 120_000;
+  for (const [name, taskQueueType] of queues) {
+    for (;;) {
+      const described = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name }, taskQueueType });
+      if ((described.pollers ?? []).length > 0) break;
+      if (Date.now() > deadline) throw new Error(`no worker polls ${name} after 120 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** Runs `task` for each index with at most `concurrency` in flight; returns per-call latencies in ms. */

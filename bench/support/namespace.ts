@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+function run(file: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: 30_000, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.slice(0, 6).join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+  });
+}
+
+export interface Namespace {
+  name: string;
+  exec(argv: readonly string[]): Promise<string>;
+  remove(): Promise<void>;
+}
+
+/** A network namespace of the bench's own, with loopback up; nothing else is touched. */
+export async function createNamespace(prefix: string): Promise<Namespace> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await run('ip', ['netns', 'add', name]);
+  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  return {
+    name,
+    exec: (argv) => run('ip', ['netns', 'exec', name, ...argv]),
+    remove: () => run('ip', ['netns', 'delete', name]).then(() => undefined, () => undefined),
+  };
+}
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** Addresses in an nft set, from `nft -j list set`; an absent table reads as empty. */
+export async function nftSetMembers(ns: Namespace, family: string, table: string, set: string): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await ns.exec(['nft', '-j', 'list', 'set', family, table, set]);
+  } catch {
+    return new Set();
+  }
+  const members = new Set<string>();
+  for (const item of (JSON.parse(text) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables) {
+    for (const elem of item.set?.elem ?? []) {
+      const value = typeof elem === 'string' ? elem : (elem as { elem?: { val?: unknown } }).elem?.val;
+      if (typeof value === 'string') members.add(value);
+    }
+  }
+  return members;
+}
