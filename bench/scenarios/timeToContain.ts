@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { BenchContext, Scenario, ScenarioResult } from '../scenario.ts';
 import { ipv4Pool } from '../support/addresses.ts';
 import { ensureFail2ban, startFail2ban } from '../support/fail2ban.ts';
-import { createNamespace, isRoot, type Namespace, nftSetMembers } from '../support/namespace.ts';
+import { createNamespace, isRoot, nftSetMembers } from '../support/namespace.ts';
 import { BENCH_API_KEY, startStack } from '../support/stack.ts';
 import { ratio, summary } from '../support/stats.ts';
 
