@@ -11,11 +11,12 @@ import { Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { ingestDistinct, ingestStorm } from './scenarios/ingest.ts';
 import { timeToContain } from './scenarios/timeToContain.ts';
+import { activeBlocks } from './scenarios/activeBlocks.ts';
 import { approvalLatency } from './scenarios/approvalLatency.ts';
 import { machineInfo } from './support/machine.ts';
 import { projectDir, temporalCliPath } from './support/stack.ts';
 
-const scenarios: Scenario[] = [ingestDistinct, ingestStorm, timeToContain, approvalLatency];
+const scenarios: Scenario[] = [ingestDistinct, ingestStorm, timeToContain, activeBlocks, approvalLatency];
 
 const HELP = `usage: npm run bench -- [--quick] [--only ${scenarios.map((s) => s.name).join(',')}] [--name NAME]
   --quick   one short run of every scenario (a smoke check, under 3 minutes)

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { setImmediate } from 'node:timers';
 import { ApplicationFailure } from '@temporalio/common';
 import { allowlistMatch, type CanonicalCidr, type CanonicalIp, canonicalIp } from '../../domain/ip.ts';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
@@ -13,6 +14,19 @@ export interface NftablesOptions {
 
 export interface NftablesEnforcerOptions extends NftablesOptions {
   allowlist: readonly CanonicalCidr[];
+  /** Largest number of apply/remove calls carried by one `nft -f` transaction; default 20,000. */
+  maxBatch?: number;
+  /** Called after every `nft -f` transaction that carries apply/remove calls (for metrics and benchmarks). */
+  onTransaction?: (transaction: NftTransaction) => void;
+}
+
+export interface NftTransaction {
+  /** apply/remove calls carried. */
+  operations: number;
+  ok: boolean;
+  ms: number;
+  /** A retry of part of a batch that failed, to find the calls that failed on their own. */
+  retry: boolean;
 }
 
 const SETS = { 4: 'blocked4', 6: 'blocked6' } as const;
@@ -20,6 +34,17 @@ const CHAIN = 'prerouting';
 // nft 1.0.6 refuses a seconds count above eight digits ("value too large"): about 3.2 years.
 const MAX_TIMEOUT_S = 99_999_999;
 const NFT_TIMEOUT_MS = 30_000;
+// Measured with nft 1.0.6 on two cores: 20k applies commit in 0.3 s (nft peaks at ~28 MiB), 100k in 1.6 s (~120 MiB)
+// with no gain per call; 20k keeps each transaction short and far inside NFT_TIMEOUT_MS.
+const DEFAULT_MAX_BATCH = 20_000;
+
+/** One apply or remove waiting for the next transaction; `expiresAt` absent means remove. */
+interface Operation {
+  ip: CanonicalIp;
+  expiresAt?: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
 
 function tableName(table = 'inet riposte'): string {
   // The name is spliced into nft batch text, so anything but a plain identifier could smuggle in commands.
@@ -77,18 +102,126 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
     return ensured;
   }
 
-  async function batch(lines: string[]): Promise<void> {
-    await ensure();
-    await serial(() => nft(['-f', '-'], `${lines.join('\n')}\n`));
+  /**
+   * The transaction text for `ops`. Per element it is add, delete, then add again for an apply: `add` on an existing
+   * element keeps its old timeout, so an extension has to delete and re-add it, and the first add makes the delete
+   * safe when the element is absent (a batch is all-or-nothing). Runs of calls on distinct addresses are written as
+   * one statement per set and step, which nft parses about twice as fast as one statement per element (measured: 20k
+   * applies in 0.29 s and 28 MiB against 0.51 s and 105 MiB); a repeated address starts a new run, so its calls keep
+   * their order.
+   */
+  function batchText(ops: readonly Operation[], now: number): string {
+    const lines: string[] = [];
+    let run: Operation[] = [];
+    let seen = new Set<string>();
+    const flush = () => {
+      if (run.length === 0) return;
+      for (const family of [4, 6] as const) {
+        const mine = run.filter((op) => op.ip.family === family);
+        if (mine.length === 0) continue;
+        const set = `${table} ${SETS[family]}`;
+        // The timeout is counted from when the transaction is built, not from when the call arrived.
+        const applied = mine.map((op) => (op.expiresAt !== undefined && op.expiresAt > now
+          ? `${op.ip.address} timeout ${Math.min(MAX_TIMEOUT_S, Math.max(1, Math.ceil((op.expiresAt - now) / 1000)))}s`
+          : undefined));
+        lines.push(`add element ${set} { ${mine.map((op, i) => applied[i] ?? `${op.ip.address} timeout 1s`).join(', ')} }`);
+        lines.push(`delete element ${set} { ${mine.map((op) => op.ip.address).join(', ')} }`);
+        const readd = applied.filter((element) => element !== undefined);
+        if (readd.length > 0) lines.push(`add element ${set} { ${readd.join(', ')} }`);
+      }
+      run = [];
+      seen = new Set();
+    };
+    for (const op of ops) {
+      if (seen.has(op.ip.address)) flush();
+      seen.add(op.ip.address);
+      run.push(op);
+    }
+    flush();
+    return `${lines.join('\n')}\n`;
   }
 
-  function setOf(ip: CanonicalIp): string {
-    return `${table} ${SETS[ip.family]}`;
+  // Group commit: calls that arrive while a transaction runs wait in `pending`, and the next transaction carries all
+  // of them (up to maxBatch) in one `nft -f`. Each element's add/delete/add is safe whatever the set holds, and calls
+  // on one address keep their order, so a batch ends in the same state as the calls made one by one.
+  const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
+  const pending: Operation[] = [];
+  let draining = false;
+
+  function enqueue(ip: CanonicalIp, expiresAt?: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      pending.push({ ip, expiresAt, resolve, reject });
+      if (draining) return;
+      draining = true;
+      // Starting on the next turn of the event loop lets calls that arrive together share the first transaction too.
+      setImmediate(() => void drain());
+    });
   }
 
-  function removeLines(ip: CanonicalIp): string[] {
-    // A batch is all-or-nothing, so the add makes the delete safe when the element is absent.
-    return [`add element ${setOf(ip)} { ${ip.address} timeout 1s }`, `delete element ${setOf(ip)} { ${ip.address} }`];
+  async function drain(): Promise<void> {
+    try {
+      while (pending.length > 0) {
+        const ops = pending.splice(0, maxBatch);
+        try {
+          await ensure();
+        } catch (err) {
+          for (const op of ops) op.reject(err);
+          continue;
+        }
+        await commit(ops, false);
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  async function transact(ops: Operation[], retry: boolean): Promise<unknown> {
+    const start = performance.now();
+    let ok = false;
+    try {
+      await serial(() => {
+        const now = Date.now();
+        return nft(['-f', '-'], batchText(ops, now));
+      });
+      ok = true;
+      return undefined;
+    } catch (err) {
+      return err ?? new Error('nft failed');
+    } finally {
+      try {
+        options.onTransaction?.({ operations: ops.length, ok, ms: performance.now() - start, retry });
+      } catch {
+        // An observer's fault must not strand the callers waiting on this transaction.
+      }
+    }
+  }
+
+  /** Commits `ops` in one transaction; when it fails, finds the calls that fail on their own and rejects only those. */
+  async function commit(ops: Operation[], retry: boolean): Promise<void> {
+    const err = await transact(ops, retry);
+    if (err === undefined) {
+      for (const op of ops) op.resolve();
+      return;
+    }
+    // The table may have been deleted under us (`nft flush ruleset`): the next ensure() puts it back.
+    if (!retry) ensured = undefined;
+    if (ops.length === 1) {
+      ops[0]!.reject(err);
+      return;
+    }
+    if (!retry) {
+      // If even putting the table back fails, the fault is not in any one call, so every call fails with it.
+      try {
+        await ensure();
+      } catch (ensureErr) {
+        for (const op of ops) op.reject(ensureErr);
+        return;
+      }
+    }
+    // Halves rather than one transaction per call: one bad call among 20k costs ~30 transactions, not 20k.
+    const half = Math.ceil(ops.length / 2);
+    await commit(ops.slice(0, half), true);
+    await commit(ops.slice(half), true);
   }
 
   return {
@@ -99,16 +232,12 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
       const hit = allowlistMatch(ip, options.allowlist);
       if (hit) throw ApplicationFailure.nonRetryable(`${ip.address} is allowlisted by ${hit.text}`, 'AllowlistViolation');
       if (!Number.isFinite(expiresAt)) throw ApplicationFailure.nonRetryable('expiresAt must be a finite epoch time', 'InvalidExpiry');
-      if (expiresAt <= Date.now()) return batch(removeLines(ip));
-      const seconds = Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000));
-      if (seconds > MAX_TIMEOUT_S) throw ApplicationFailure.nonRetryable(`expiry is beyond the kernel's ${MAX_TIMEOUT_S}s timeout limit`, 'InvalidExpiry');
-      // `add` on an existing element keeps its old timeout, so an extension has to delete and re-add it.
-      const add = `add element ${setOf(ip)} { ${ip.address} timeout ${seconds}s }`;
-      return batch([add, `delete element ${setOf(ip)} { ${ip.address} }`, add]);
+      if ((expiresAt - Date.now()) / 1000 > MAX_TIMEOUT_S) throw ApplicationFailure.nonRetryable(`expiry is beyond the kernel's ${MAX_TIMEOUT_S}s timeout limit`, 'InvalidExpiry');
+      return enqueue(ip, expiresAt);
     },
 
     async remove(address: string) {
-      return batch(removeLines(canonical(address)));
+      return enqueue(canonical(address));
     },
 
     async list() {
