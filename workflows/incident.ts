@@ -5,6 +5,7 @@ import {
   continueAsNew,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -25,12 +26,14 @@ import {
 } from './messages.ts';
 import { entityAttribute, playbookAttribute, severityAttribute, sourceAttribute, statusAttribute } from './searchAttributes.ts';
 
-const { enrichIp } = proxyActivities<EnrichActivities>({
+// Enrichment and the block request are short calls to Temporal and a local database: as local activities they run in
+// the same workflow task instead of a round trip through the server each, which halves the tasks per containment.
+const { enrichIp } = proxyLocalActivities<EnrichActivities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3, initialInterval: '1s' },
 });
 
-const { requestBlock } = proxyActivities<BlockActivities>({
+const { requestBlock } = proxyLocalActivities<BlockActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: ['AllowlistViolation', 'InvalidAddress'] },
 });

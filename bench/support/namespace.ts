@@ -10,6 +10,8 @@ function run(file: string, args: readonly string[]): Promise<string> {
 export interface Namespace {
   name: string;
   exec(argv: readonly string[]): Promise<string>;
+  /** Like exec, but through nsenter, which skips `ip netns exec`'s mount namespace: cheaper for tight polling loops. */
+  enter(argv: readonly string[]): Promise<string>;
   remove(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function createNamespace(prefix: string): Promise<Namespace> {
   return {
     name,
     exec: (argv) => run('ip', ['netns', 'exec', name, ...argv]),
+    enter: (argv) => run('nsenter', [`--net=/run/netns/${name}`, '--', ...argv]),
     remove: () => run('ip', ['netns', 'delete', name]).then(() => undefined, () => undefined),
   };
 }
@@ -33,7 +36,7 @@ export function isRoot(): boolean {
 export async function nftSetMembers(ns: Namespace, family: string, table: string, set: string): Promise<Set<string>> {
   let text: string;
   try {
-    text = await ns.exec(['nft', '-j', 'list', 'set', family, table, set]);
+    text = await ns.enter(['nft', '-j', 'list', 'set', family, table, set]);
   } catch {
     return new Set();
   }
