@@ -1,26 +1,39 @@
 import type { Client } from '@temporalio/client';
+import type { AuditReader } from '../activities/audit/record.ts';
 import express, { type Express } from 'express';
 import type { IncidentInput } from '../domain/incident.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
-import { createKeyRing, requireApiKey, requireFeedAccess } from './auth.ts';
+import { type ApiKeySpec, createGuard } from './auth.ts';
 import { errorHandler, HttpError } from './errors.ts';
 import { alertsRouter } from './routes/alerts.ts';
+import { auditRouter } from './routes/audit.ts';
 import { blocksRouter } from './routes/blocks.ts';
+import { controlRouter } from './routes/control.ts';
 import { type BlocklistSource, feedsRouter } from './routes/feeds.ts';
 import { healthRouter } from './routes/health.ts';
 import { incidentsRouter } from './routes/incidents.ts';
+import type { WebhookSecret } from './signature.ts';
 
 export interface AppDeps {
   client: Client;
   taskQueue: string;
-  apiKeys: readonly string[];
+  /** The enforcement workers' queue, for manual blocks; defaults to theirs (`riposte-enforcement`). */
+  enforcementTaskQueue?: string;
+  /** Configured keys (principals file), and plain RIPOSTE_API_KEYS keys, which have role admin. */
+  apiKeys: readonly (ApiKeySpec | string)[];
+  /** Secrets of signed webhooks (`X-Riposte-Signature`); their principals are `webhook:<name>`, role ingest. */
+  webhookSecrets?: readonly WebhookSecret[];
   feedToken?: string;
   maxBodyBytes: number;
   policy: () => PolicySnapshot;
   blocklist: BlocklistSource;
+  /** The audit trail, for GET /v1/audit (the JSON-lines file in production); absent: the route answers 503. */
+  audit?: AuditReader;
   links: IncidentInput['links'];
   coalesceWindowMs: number;
   log: (message: string, fields: Record<string, unknown>) => void;
+  /** Clock (ms) for rate limits and signature windows; tests move it. */
+  now?: () => number;
 }
 
 /** The HTTP API without a listener, so tests and the server entry point build the same app. */
@@ -28,14 +41,18 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  const ring = createKeyRing(deps.apiKeys);
+  // Every request meets the role table (api/access.ts) before any router or body parser; routers know no roles.
+  const { guard, jsonBody } = createGuard({ keys: deps.apiKeys, feedToken: deps.feedToken, webhookSecrets: deps.webhookSecrets, now: deps.now });
+  app.use(guard);
 
   app.use(healthRouter({ client: deps.client }));
-  app.use('/v1/feeds', requireFeedAccess(ring, deps.feedToken), feedsRouter({ blocklist: deps.blocklist }));
-  app.use('/v1', requireApiKey(ring), express.json({ limit: deps.maxBodyBytes, strict: false }));
+  app.use('/v1/feeds', feedsRouter({ blocklist: deps.blocklist }));
+  app.use('/v1', jsonBody(deps.maxBodyBytes));
   app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links, coalesceWindowMs: deps.coalesceWindowMs }));
   app.use(incidentsRouter({ client: deps.client }));
-  app.use(blocksRouter({ client: deps.client }));
+  app.use(blocksRouter({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue: deps.enforcementTaskQueue, policy: deps.policy }));
+  app.use(controlRouter({ client: deps.client, taskQueue: deps.taskQueue }));
+  app.use(auditRouter({ audit: deps.audit }));
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));
   return app;

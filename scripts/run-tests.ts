@@ -44,10 +44,11 @@ async function main(): Promise<number> {
   const testServer = findTemporalBinary('temporal-test-server', { explicitPath: process.env.TEMPORAL_TEST_SERVER_PATH, envPath: process.env.PATH, projectDir });
 
   const scratch = await mkdtemp(join(tmpdir(), 'riposte-test-'));
-  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), namespace: 'default' });
+  // The second namespace isolates tests of namespace-wide state (the kill switch) from the rest of the suite.
+  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), namespace: 'default', extraNamespaces: ['riposte-isolated'] });
   try {
     const connection = await Connection.connect({ address: server.address });
-    await registerSearchAttributes(new Client({ connection }), 'default');
+    for (const namespace of ['default', 'riposte-isolated']) await registerSearchAttributes(new Client({ connection, namespace }), namespace);
     await connection.close();
     const bundle = await bundleWorkflowCode({ workflowsPath: join(projectDir, 'workflows/index.ts'), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
     const bundlePath = join(scratch, 'workflow-bundle.js');

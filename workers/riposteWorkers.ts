@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createRequire } from 'node:module';
+import { discardAudit } from '../activities/audit/index.ts';
+import type { AuditSink } from '../activities/audit/record.ts';
 import { createBlockActivities } from '../activities/blocks.ts';
+import { assertContainmentAllowed, createControlActivities } from '../activities/control.ts';
 import { createEnforcementActivities } from '../activities/enforce/index.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
 import { createEnrichActivities } from '../activities/enrich/index.ts';
@@ -22,6 +25,11 @@ export interface RiposteWorkerDeps {
   notifiers: readonly Notifier[];
   geoip: GeoIpLookup;
   workflowBundle?: WorkflowBundleOption;
+  /**
+   * Where every enforcement and notification attempt is recorded, before and after (runtime/wiring.ts: the JSON-lines
+   * file plus any SIEM forwarder). One sink per process, shared by both workers. Absent only in tests: nothing is kept.
+   */
+  audit?: AuditSink;
 }
 
 const require = createRequire(import.meta.url);
@@ -42,16 +50,19 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? await workflowBundle(),
     maxCachedWorkflows: 500,
+    // Incidents waiting out the kill switch each hold an activity slot while they poll it.
+    maxConcurrentActivityTaskExecutions: 1000,
     activities: {
       ...createEnrichActivities({ geoip: deps.geoip, client: deps.client }),
       ...createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }),
-      ...createNotifyActivities({ notifiers: deps.notifiers }),
+      ...createNotifyActivities({ notifiers: deps.notifiers, audit: deps.audit ?? discardAudit }),
+      ...createControlActivities({ client: deps.client }),
     },
   });
   const enforcement = await Worker.create({
     ...common,
     taskQueue: enforcementTaskQueue,
-    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.allowlist }),
+    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.allowlist, assertContainmentAllowed: () => assertContainmentAllowed(deps.client), audit: deps.audit ?? discardAudit }),
   });
   return [main, enforcement];
 }

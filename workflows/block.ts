@@ -1,7 +1,9 @@
 import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { AuditContext } from '../activities/audit/record.ts';
 import type { EnforcementActivities } from '../activities/enforce/index.ts';
 import { rootCauseMessage } from './failures.ts';
-import { blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal } from './messages.ts';
+import { killSwitchCleared } from './killSwitch.ts';
+import { type BlockRequest, blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal } from './messages.ts';
 import { entityAttribute, expiresAtAttribute, statusAttribute } from './searchAttributes.ts';
 
 const NON_RETRYABLE = ['AllowlistViolation', 'InvalidAddress', 'UnknownEnforcementPoint'];
@@ -45,17 +47,22 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
   };
   let appliedUntil = input.state?.expiresAt ?? 0;
   let unblockedBy: string | undefined;
+  let unblockReason: string | undefined;
   let requestsAtUnblock = 0;
 
-  setHandler(blockRequestSignal, ({ durationMs, reason, requestedBy }) => {
+  setHandler(blockRequestSignal, (request) => {
+    const { durationMs, reason, requestedBy } = request;
     state.requests += 1;
     state.lastRequestedBy = requestedBy;
     state.reason = reason;
     // A repeat request never shortens a block; it can only push the expiry out.
-    state.expiresAt = Math.max(state.expiresAt, Date.now() + durationMs);
+    const expiresAt = Math.max(state.expiresAt, Date.now() + durationMs);
+    if (expiresAt !== state.expiresAt || !state.trigger) state.trigger = { ...request, alertIds: request.alertIds?.slice(0, 20) };
+    state.expiresAt = expiresAt;
   });
-  setHandler(unblockSignal, ({ by }) => {
+  setHandler(unblockSignal, ({ by, reason }) => {
     unblockedBy = by;
+    unblockReason = reason;
     requestsAtUnblock = state.requests;
   });
   setHandler(blockStatusQuery, () => state);
@@ -64,6 +71,8 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
   for (;;) {
     while (unblockedBy === undefined && Date.now() < state.expiresAt) {
       if (state.expiresAt !== appliedUntil) {
+        // A manual block, or one whose incident passed its own check just before a pause, waits here too.
+        await killSwitchCleared();
         state.state = 'applying';
         appliedUntil = state.expiresAt;
         await applyEverywhere(appliedUntil);
@@ -82,7 +91,8 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
     }
     state.state = 'removing';
     upsertSearchAttributes([{ key: statusAttribute, value: 'removing' }]);
-    await Promise.all(state.points.map((point) => removeBlock({ point, address: state.address })));
+    const removal = auditContext(unblockedBy ?? 'automation', unblockedBy === undefined ? 'expired' : `unblocked${unblockReason ? `: ${unblockReason}` : ''}`);
+    await Promise.all(state.points.map((point) => removeBlock({ point, address: state.address, audit: removal })));
     // A request that arrived after the unblock or during removal is a new block, not something to drop.
     if (unblockedBy !== undefined && state.requests > requestsAtUnblock) unblockedBy = undefined;
     else if (unblockedBy !== undefined || Date.now() >= state.expiresAt) break;
@@ -93,7 +103,8 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
   return state;
 
   async function applyEverywhere(expiresAt: number): Promise<void> {
-    const results = await Promise.allSettled(state.points.map((point) => applyBlock({ point, address: state.address, expiresAt })));
+    const audit = auditContext(requester(state.trigger), state.trigger?.reason ?? state.reason);
+    const results = await Promise.allSettled(state.points.map((point) => applyBlock({ point, address: state.address, expiresAt, audit })));
     results.forEach((result, i) => {
       const point = state.points[i]!;
       if (result.status === 'fulfilled') {
@@ -104,4 +115,15 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
       log.error('block not applied', { point, address: state.address, error: state.pointErrors[point] });
     });
   }
+
+  /** What the enforcement activities write into their audit records: the request behind the block, and who acts. */
+  function auditContext(actor: string, reason: string): AuditContext {
+    const trigger = state.trigger;
+    return { incidentId: trigger?.incidentId, alertIds: trigger?.alertIds, policyVersion: trigger?.policyVersion, blockWorkflowId: workflowInfo().workflowId, actor, reason };
+  }
+}
+
+function requester(request: BlockRequest | undefined): string {
+  if (request?.actor) return request.actor;
+  return request?.incidentId || !request?.requestedBy ? 'automation' : request.requestedBy;
 }

@@ -21,6 +21,7 @@ import { playbookPolicy } from '../domain/policy.ts';
 import { playbookByName } from '../playbooks/index.ts';
 import type { PlannedAction } from '../playbooks/playbook.ts';
 import { rootCauseMessage } from './failures.ts';
+import { killSwitchCleared } from './killSwitch.ts';
 import {
   alertsSignal, approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery,
 } from './messages.ts';
@@ -201,9 +202,12 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
         setStatus('paused');
         await condition(() => !state.paused);
       }
+      await killSwitchCleared((control) => {
+        if (state.status !== 'paused') setStatus('paused', `kill switch on, set by ${control.by ?? 'unknown'}${control.reason ? `: ${control.reason}` : ''}`);
+      });
       setStatus('containing');
       try {
-        const result = await requestBlock({ address: block.address, durationMs: block.durationMs, reason: block.reason, requestedBy: state.id, points: input.policy.enforcement.points });
+        const result = await requestBlock({ address: block.address, durationMs: block.durationMs, reason: block.reason, requestedBy: state.id, points: input.policy.enforcement.points, ...auditContext() });
         addAction({ kind: 'block', target: block.address, detail: `${describe(block)} (block workflow ${result.workflowId})`, outcome: 'done' });
       } catch (err) {
         addAction({ kind: 'block', target: block.address, detail: describe(block), outcome: 'failed', error: rootCauseMessage(err) });
@@ -212,6 +216,12 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
     const failed = state.actions.some((a) => a.kind === 'block' && a.outcome === 'failed');
     setStatus(failed ? 'failed' : 'contained');
     await notify(notifyRoutes, failed ? `Block of ${state.entity} FAILED` : `Blocked ${allowed.map(describe).join('; ')}`);
+  }
+
+  /** For audit records: the incident, its sample alerts, its policy version, and who approved (or automation). */
+  function auditContext() {
+    const actor = state.approval?.decision === 'approved' ? state.approval.by : 'automation';
+    return { incidentId: state.id, alertIds: state.sampleAlerts.map((a) => a.id), policyVersion: input.policy.version, actor };
   }
 
   async function notify(routes: readonly string[], action: string): Promise<void> {
@@ -233,7 +243,7 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
           : undefined,
       },
     };
-    const results = await Promise.allSettled(routes.map((route) => notifyIncident({ route, notification })));
+    const results = await Promise.allSettled(routes.map((route) => notifyIncident({ route, notification, audit: auditContext() })));
     results.forEach((result, i) => {
       const route = routes[i]!;
       if (result.status === 'rejected') addAction({ kind: 'notify', target: route, detail: action, outcome: 'failed', error: rootCauseMessage(result.reason) });

@@ -1,2 +1,3 @@
 export { incidentWorkflow } from './incident.ts';
 export { blockWorkflow } from './block.ts';
+export { controlWorkflow } from './control.ts';

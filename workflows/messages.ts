@@ -17,6 +17,12 @@ export interface BlockRequest {
   reason: string;
   /** Incident id or principal that asked. */
   requestedBy: string;
+  /** Audit context (optional): the incident and sample alerts behind the request, and its policy version. */
+  incidentId?: string;
+  alertIds?: string[];
+  policyVersion?: string;
+  /** Who authorised it: `automation` or a principal (an approver). Absent: `automation` for an incident, else `requestedBy`. */
+  actor?: string;
 }
 
 export interface BlockState {
@@ -29,6 +35,8 @@ export interface BlockState {
   reason: string;
   /** Enforcement points whose last apply failed, with the error. */
   pointErrors: Record<string, string>;
+  /** The request that set the current expiry: the trigger named in the enforcement calls' audit records. */
+  trigger?: BlockRequest;
 }
 
 export const blockRequestSignal = defineSignal<[BlockRequest]>('extend');

@@ -1,15 +1,34 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { allowlistMatch, type CanonicalCidr, type CanonicalIp, canonicalIp } from '../../domain/ip.ts';
+import { audited } from '../audit/audited.ts';
+import type { AuditContext, AuditSink } from '../audit/record.ts';
 import type { EnforcementPoint } from './enforcementPoint.ts';
 
 export interface ApplyBlockInput {
   point: string;
   address: string;
   expiresAt: number;
+  /** Who and what is behind the call, for its audit records. */
+  audit?: AuditContext;
+}
+
+export interface RemoveBlockInput {
+  point: string;
+  address: string;
+  audit?: AuditContext;
 }
 
 /** Activities for the enforcement task queue. The allowlist is checked here again, whatever the workflow decided. */
-export function createEnforcementActivities({ points, allowlist }: { points: readonly EnforcementPoint[]; allowlist: readonly CanonicalCidr[] }) {
+export interface EnforcementDeps {
+  points: readonly EnforcementPoint[];
+  allowlist: readonly CanonicalCidr[];
+  /** Throws while the kill switch is on; checked at the start of every containment call, after any workflow check. */
+  assertContainmentAllowed: () => Promise<void>;
+  /** Every call writes an audit record before and after it, refusals included. */
+  audit: AuditSink;
+}
+
+export function createEnforcementActivities({ points, allowlist, assertContainmentAllowed, audit }: EnforcementDeps) {
   const byName = new Map(points.map((point) => [point.name, point]));
 
   function pointNamed(name: string): EnforcementPoint {
@@ -36,13 +55,26 @@ export function createEnforcementActivities({ points, allowlist }: { points: rea
   }
 
   return {
-    async applyBlock({ point, address, expiresAt }: ApplyBlockInput): Promise<void> {
-      await pointNamed(point).apply({ address: notAllowlisted(canonical(address)), expiresAt });
+    async applyBlock({ point, address, expiresAt, audit: context }: ApplyBlockInput): Promise<void> {
+      const parameters = { expiresAt: isoTime(expiresAt) };
+      await audited(audit, { action: 'block.apply', point, target: address, parameters, context }, async () => {
+        const target = { address: notAllowlisted(canonical(address)), expiresAt };
+        const enforcementPoint = pointNamed(point);
+        await assertContainmentAllowed();
+        await enforcementPoint.apply(target);
+      });
     },
-    async removeBlock({ point, address }: { point: string; address: string }): Promise<void> {
-      await pointNamed(point).remove(canonical(address).address);
+    async removeBlock({ point, address, audit: context }: RemoveBlockInput): Promise<void> {
+      await audited(audit, { action: 'block.remove', point, target: address, parameters: {}, context }, async () => {
+        await pointNamed(point).remove(canonical(address).address);
+      });
     },
   };
 }
 
 export type EnforcementActivities = ReturnType<typeof createEnforcementActivities>;
+
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}

@@ -11,6 +11,8 @@ import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint
 import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
 import type { Notifier } from '../../activities/notify/notification.ts';
 import { createApp } from '../../api/app.ts';
+import { type ApiKeySpec, type Role, sha256Hex } from '../../api/auth.ts';
+import type { WebhookSecret } from '../../api/signature.ts';
 import { canonicalCidr, canonicalIp } from '../../domain/ip.ts';
 import { type PolicySnapshot, policySchema } from '../../domain/policy.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
@@ -48,19 +50,23 @@ export function quietRuntime(): void {
   runtimeInstalled = true;
 }
 
-export async function startRiposte(options: { policy: PolicySnapshot; points?: (dataDir: string) => EnforcementPoint[]; notifiers?: Notifier[] }): Promise<TestRiposte> {
+/** The suite's second namespace, for tests of namespace-wide state such as the kill switch. */
+export const ISOLATED_NAMESPACE = 'riposte-isolated';
+
+export async function startRiposte(options: { policy: PolicySnapshot; points?: (dataDir: string) => EnforcementPoint[]; notifiers?: Notifier[]; namespace?: string; taskQueue?: string }): Promise<TestRiposte> {
   const { address, bundlePath } = suiteServer();
   quietRuntime();
   const dataDir = await mkdtemp(join(tmpdir(), 'riposte-data-'));
   const edl = new EdlFile(join(dataDir, 'edl.json'));
-  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const taskQueue = options.taskQueue ?? `test-${randomBytes(6).toString('hex')}`;
+  const namespace = options.namespace ?? 'default';
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });
   const workers: Worker[] = await createRiposteWorkers({
     connection: nativeConnection,
     client,
-    namespace: 'default',
+    namespace,
     taskQueue,
     enforcementTaskQueue: `${taskQueue}-enforcement`,
     enforcementPoints: options.points?.(dataDir) ?? [createEdlEnforcer(edl)],
@@ -110,7 +116,26 @@ export function uniqueAddress(): string {
   return canonicalIp(`2001:db8:${a}:${b}::${c}`).address;
 }
 
+/** A plain key, as from RIPOSTE_API_KEYS: role admin. Every startApi accepts it. */
 export const TEST_API_KEY = 'test-key-0123456789abcdefghijklmnop';
+
+/** A fresh random key and its principals-file entry. */
+export function testKey(name: string, role: Role, extra: Partial<Omit<ApiKeySpec, 'name' | 'role' | 'sha256'>> = {}): { key: string; spec: ApiKeySpec; auth: Record<string, string> } {
+  const key = `rip_test_${randomBytes(24).toString('base64url')}`;
+  return { key, spec: { name, role, sha256: sha256Hex(key), ...extra }, auth: { authorization: `Bearer ${key}` } };
+}
+
+export interface TestApiOptions {
+  feedToken?: string;
+  maxBodyBytes?: number;
+  coalesceWindowMs?: number;
+  /** Keys accepted besides TEST_API_KEY. */
+  keys?: ApiKeySpec[];
+  webhookSecrets?: WebhookSecret[];
+  /** Listen address; requests still go to 127.0.0.1 (a dual-stack `::` listener sees them as ::ffff:127.0.0.1). */
+  host?: string;
+  now?: () => number;
+}
 
 export interface TestApi {
   url: string;
@@ -120,11 +145,14 @@ export interface TestApi {
 }
 
 /** The real Express app on an ephemeral loopback port, wired to the test workers' task queue and EDL file. */
-export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, options: { feedToken?: string; maxBodyBytes?: number; coalesceWindowMs?: number } = {}): Promise<TestApi> {
+export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, options: TestApiOptions = {}): Promise<TestApi> {
   const app = createApp({
     client: riposte.client,
     taskQueue: riposte.taskQueue,
-    apiKeys: [TEST_API_KEY],
+    enforcementTaskQueue: `${riposte.taskQueue}-enforcement`,
+    apiKeys: [TEST_API_KEY, ...(options.keys ?? [])],
+    webhookSecrets: options.webhookSecrets,
+    now: options.now,
     feedToken: options.feedToken,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     coalesceWindowMs: options.coalesceWindowMs ?? 5,
@@ -133,7 +161,7 @@ export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, opt
     links: { consoleBase: 'http://riposte.test', temporalUiBase: 'http://temporal-ui.test' },
     log: () => undefined,
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = app.listen(0, options.host ?? '127.0.0.1');
   await new Promise((ok) => server.once('listening', ok));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
