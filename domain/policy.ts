@@ -36,7 +36,9 @@ export const policySchema = z.object({
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
   enforcement: z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),
-  }).strict().default({ points: ['edl', 'log'] }),
+    // Enforced by the Temporal server on the enforcement task queue, across every worker polling it.
+    maxActionsPerSecond: z.number().positive().max(10_000).default(100),
+  }).strict().default({ points: ['edl', 'log'], maxActionsPerSecond: 100 }),
 }).strict();
 
 export type PlaybookPolicy = z.output<typeof playbookPolicySchema>;

@@ -9,7 +9,7 @@ import { type Config, loadConfig, loadDotEnv } from './config.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { loadPolicy } from './policyFile.ts';
 import { connectWorker } from './temporalConnection.ts';
-import { apiApp, enforcementPoints, notifiers } from './wiring.ts';
+import { apiApp, auditSink, enforcementPoints, notifiers } from './wiring.ts';
 
 /** What every entry point does first: environment, log, SDK logging, policy. */
 export async function bootstrap(): Promise<{ config: Config; logger: Logger; policy: PolicySnapshot }> {
@@ -43,9 +43,11 @@ export async function buildWorkers(config: Config, temporal: TemporalTarget, cli
     namespace: temporal.namespace,
     taskQueue: config.taskQueue,
     enforcementPoints: enforcementPoints(config, policy),
+    maxEnforcementActionsPerSecond: policy.enforcement.maxActionsPerSecond,
     allowlist: policy.allowlist.map(canonicalCidr),
     notifiers: notifiers(config),
     geoip: await openDbipGeoIp(),
+    audit: await auditSink(config),
   });
 }
 

@@ -21,6 +21,8 @@ export interface RiposteWorkerDeps {
   taskQueue: string;
   enforcementTaskQueue?: string;
   enforcementPoints: readonly EnforcementPoint[];
+  /** The global enforcement rate: the server holds enforcement tasks back beyond it, whatever the number of workers. */
+  maxEnforcementActionsPerSecond: number;
   allowlist: readonly CanonicalCidr[];
   notifiers: readonly Notifier[];
   geoip: GeoIpLookup;
@@ -62,6 +64,7 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
   const enforcement = await Worker.create({
     ...common,
     taskQueue: enforcementTaskQueue,
+    maxTaskQueueActivitiesPerSecond: deps.maxEnforcementActionsPerSecond,
     activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.allowlist, assertContainmentAllowed: () => assertContainmentAllowed(deps.client), audit: deps.audit ?? discardAudit }),
   });
   return [main, enforcement];

@@ -70,6 +70,7 @@ export async function startRiposte(options: { policy: PolicySnapshot; points?: (
     taskQueue,
     enforcementTaskQueue: `${taskQueue}-enforcement`,
     enforcementPoints: options.points?.(dataDir) ?? [createEdlEnforcer(edl)],
+    maxEnforcementActionsPerSecond: options.policy.enforcement.maxActionsPerSecond,
     allowlist: options.policy.allowlist.map(canonicalCidr),
     notifiers: options.notifiers ?? [],
     geoip: await openDbipGeoIp(),

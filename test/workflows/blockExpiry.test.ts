@@ -37,6 +37,7 @@ before(async () => {
     taskQueue: 'expiry',
     enforcementTaskQueue: 'expiry-enforcement',
     enforcementPoints: [createEdlEnforcer(edl)],
+    maxEnforcementActionsPerSecond: 100,
     allowlist: [],
     notifiers: [],
     geoip: await openDbipGeoIp(),
