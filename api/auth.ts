@@ -1,19 +1,70 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import type { Principal } from '../domain/incident.ts';
+import { type CanonicalCidr, type CanonicalIp, canonicalCidr, canonicalIp, cidrContains } from '../domain/ip.ts';
+import { accessFor, describeNeeded, type Role, roleGrants } from './access.ts';
 import { HttpError } from './errors.ts';
+import { createRateLimiter } from './rateLimit.ts';
+import { createSignatureVerifier, type PendingSignature, SIGNATURE_HEADER, type WebhookSecret } from './signature.ts';
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+export { ROLES, type Role } from './access.ts';
 
-/** Keys are compared as SHA-256 digests, so the comparison is constant-time whatever their lengths. */
-export function createKeyRing(keys: readonly string[]) {
-  const entries = keys.map((key) => ({ digest: digest(key), name: `api-key:${digest(key).toString('hex').slice(0, 8)}` }));
+/** A configured API key: only the SHA-256 of the key is kept. */
+export interface ApiKeySpec {
+  /** Recorded as the principal on every approval, rejection, pause, unblock and verdict. */
+  name: string;
+  role: Role;
+  /** Hex SHA-256 of the key's UTF-8 bytes. */
+  sha256: string;
+  /** Source networks the key may be used from (the TCP peer, IPv4-mapped IPv6 folded); absent: anywhere. */
+  allowFrom?: readonly string[];
+  /** Token bucket per key and API process; absent: no limit. */
+  ratePerMinute?: number;
+  burst?: number;
+}
+
+/** The principal a request acts as; `role` is what the guard checked. */
+export interface RequestPrincipal extends Principal {
+  role: Role;
+  via: 'api-key' | 'signature';
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: RequestPrincipal;
+    /** Set by the guard for a signed webhook until the body has been read and verified. */
+    pendingSignature?: PendingSignature;
+  }
+}
+
+export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/**
+ * A plain key from RIPOSTE_API_KEYS (or the generated development key): role admin, named after its hash, so the
+ * quick start can ingest and approve with one key. Production keys belong in the principals file.
+ */
+export function plainAdminKey(key: string, name = `api-key:${sha256Hex(key).slice(0, 8)}`): ApiKeySpec {
+  return { name, role: 'admin', sha256: sha256Hex(key) };
+}
+
+interface KeyEntry {
+  spec: ApiKeySpec;
+  digest: Buffer;
+  allowFrom?: CanonicalCidr[];
+}
+
+/** Keys are compared as SHA-256 digests, each in constant time, and every entry is compared. */
+export function createKeyRing(keys: readonly (string | ApiKeySpec)[]) {
+  const entries: KeyEntry[] = keys.map((key) => {
+    const spec = typeof key === 'string' ? plainAdminKey(key) : key;
+    return { spec, digest: Buffer.from(spec.sha256, 'hex'), allowFrom: spec.allowFrom?.map(canonicalCidr) };
+  });
   return {
-    principalFor(presented: string): Principal | undefined {
-      const candidate = digest(presented);
-      let found: Principal | undefined;
+    find(presented: string): KeyEntry | undefined {
+      const candidate = createHash('sha256').update(presented, 'utf8').digest();
+      let found: KeyEntry | undefined;
       for (const entry of entries) {
-        if (timingSafeEqual(candidate, entry.digest)) found = { name: entry.name, kind: 'person' };
+        if (entry.digest.length === candidate.length && timingSafeEqual(candidate, entry.digest) && !found) found = entry;
       }
       return found;
     },
@@ -27,40 +78,122 @@ export function presentedKey(req: Request): string | undefined {
   return bearer ?? req.get('x-api-key') ?? undefined;
 }
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    principal?: Principal;
+/**
+ * The TCP peer, never a forwarded header: allowFrom is about who connects. `::ffff:a.b.c.d` (a dual-stack listener)
+ * is folded to the IPv4 address. `undefined` when it cannot be read, which no allowFrom list contains.
+ */
+function remoteAddress(req: Request): CanonicalIp | undefined {
+  const raw = req.socket.remoteAddress;
+  if (!raw) return undefined;
+  try {
+    return canonicalIp(raw.split('%')[0]!);
+  } catch {
+    return undefined;
   }
 }
 
-/** Authenticates before the body is read, so an anonymous caller cannot make the API parse anything. */
-export function requireApiKey(ring: KeyRing): RequestHandler {
-  return (req, _res, next) => {
-    const key = presentedKey(req);
-    const principal = key ? ring.principalFor(key) : undefined;
-    if (!principal) {
-      next(new HttpError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>" or "X-API-Key"', undefined, { 'WWW-Authenticate': 'Bearer' }));
-      return;
-    }
-    req.principal = principal;
-    next();
-  };
+export interface GuardOptions {
+  /** Plain strings are RIPOSTE_API_KEYS keys, with role admin. */
+  keys: readonly (string | ApiKeySpec)[];
+  feedToken?: string;
+  webhookSecrets?: readonly WebhookSecret[];
+  /** Clock for rate limits and signature windows; tests move it. */
+  now?: () => number;
 }
 
+const unauthorized = () => new HttpError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>" or "X-API-Key", or a signed webhook', undefined, { 'WWW-Authenticate': 'Bearer' });
+const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
+
 /**
- * Pulling firewalls authenticate with a feed token (query `token` or the HTTP Basic password, as EDL clients
- * support) or any API key. Palo Alto stops enforcing its EDL on a 401, so the token is checked and nothing else.
+ * Authentication and authorization for the whole app, before any body is read: an anonymous, unauthorized or
+ * throttled caller cannot make the API parse anything, and a refused request reaches no router.
+ *
+ * `guard` goes first; `jsonBody` parses `/v1` bodies and, for signed webhooks, verifies the signature over the raw
+ * bytes before they are parsed.
  */
-export function requireFeedAccess(ring: KeyRing, feedToken: string | undefined): RequestHandler {
-  const tokenDigest = feedToken ? digest(feedToken) : undefined;
-  return (req, _res, next) => {
+export function createGuard(options: GuardOptions) {
+  const ring = createKeyRing(options.keys);
+  const limiter = createRateLimiter(options.now);
+  const signatures = createSignatureVerifier({ secrets: options.webhookSecrets ?? [], now: options.now });
+  const tokenDigest = options.feedToken ? createHash('sha256').update(options.feedToken).digest() : undefined;
+
+  /**
+   * Pulling firewalls authenticate with a feed token (query `token` or the HTTP Basic password, as EDL clients
+   * support) or any API key. Palo Alto stops enforcing its EDL on a 401, so the token is checked and nothing else.
+   */
+  function feedTokenPresented(req: Request): boolean {
+    if (!tokenDigest) return false;
     const basic = req.get('authorization')?.match(/^Basic\s+(\S+)$/i)?.[1];
     const basicPassword = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined;
     const token = typeof req.query.token === 'string' ? req.query.token : basicPassword;
-    if (tokenDigest && token !== undefined && timingSafeEqual(digest(token), tokenDigest)) {
-      next();
-      return;
+    return token !== undefined && timingSafeEqual(createHash('sha256').update(token).digest(), tokenDigest);
+  }
+
+  const guard: RequestHandler = (req, _res, next) => {
+    const { access, route } = accessFor(req.method, req.path);
+    if (access === 'public') return next();
+    if (access === 'feed' && feedTokenPresented(req)) return next();
+
+    const signatureHeader = req.get(SIGNATURE_HEADER);
+    if (signatureHeader !== undefined) {
+      if (access !== 'ingest') {
+        const needs = access === 'feed' ? 'the feed token or an API key' : `role ${describeNeeded(access)}`;
+        return next(forbidden(`${route} needs ${needs}; signed webhooks may only send alerts`));
+      }
+      req.pendingSignature = signatures.check(signatureHeader);
+      return next();
     }
-    requireApiKey(ring)(req, _res, next);
+
+    const key = presentedKey(req);
+    const entry = key ? ring.find(key) : undefined;
+    if (!entry) return next(unauthorized());
+    const { spec } = entry;
+    if (entry.allowFrom) {
+      const source = remoteAddress(req);
+      if (!source || !entry.allowFrom.some((cidr) => cidrContains(cidr, source))) {
+        return next(forbidden(`this API key may not be used from ${source?.address ?? 'an unknown address'}`));
+      }
+    }
+    if (spec.ratePerMinute !== undefined) {
+      const decision = limiter.take(spec.name, { ratePerMinute: spec.ratePerMinute, burst: spec.burst });
+      if (!decision.allowed) {
+        return next(new HttpError(429, 'rate_limited', `this API key is limited to ${spec.ratePerMinute} requests a minute; retry in ${decision.retryAfterSeconds} s`, undefined, { 'Retry-After': String(decision.retryAfterSeconds) }));
+      }
+    }
+    if (access !== 'feed' && !roleGrants(spec.role, access)) {
+      return next(forbidden(`${route} needs role ${describeNeeded(access)}; this key (${spec.name}) has role ${spec.role}`));
+    }
+    req.principal = { name: spec.name, kind: spec.role === 'ingest' ? 'automation' : 'person', role: spec.role, via: 'api-key' };
+    next();
   };
+
+  function jsonBody(limit: number): RequestHandler[] {
+    const plain = express.json({ limit, strict: false });
+    // Every signed body is read, whatever its Content-Type, so no request skips verification by not being JSON.
+    const signed = express.json({
+      limit,
+      strict: false,
+      type: () => true,
+      verify: (req, res, raw) => acceptSignature(req as Request, res as express.Response, raw),
+    });
+    function acceptSignature(req: Request, res: express.Response, raw: Buffer): void {
+      const { name, forget } = signatures.verify(req.pendingSignature!, raw);
+      req.pendingSignature = undefined;
+      req.principal = { name: `webhook:${name}`, kind: 'automation', role: 'ingest', via: 'signature' };
+      // A request that failed on the server's side (Temporal unreachable) may be retried as it was signed.
+      res.once('finish', () => {
+        if (res.statusCode >= 500) forget();
+      });
+    }
+    return [
+      (req, res, next) => (req.pendingSignature ? signed : plain)(req, res, next),
+      (req, res, next) => {
+        // A signed request without a body was not seen by the parser: its signature covers the empty body.
+        if (req.pendingSignature) acceptSignature(req, res, Buffer.alloc(0));
+        next();
+      },
+    ];
+  }
+
+  return { guard, jsonBody };
 }

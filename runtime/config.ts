@@ -1,7 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { ApiKeySpec } from '../api/auth.ts';
+import type { WebhookSecret } from '../api/signature.ts';
 import { MAIN_TASK_QUEUE } from '../workflows/taskQueues.ts';
+import { parsePrincipals, parseWebhookSecrets } from './principals.ts';
 import { secretFromEnv } from './secrets.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -21,6 +24,7 @@ const envSchema = z.object({
   RIPOSTE_DEV_UI_PORT: port.default(8233),
   RIPOSTE_DATA_DIR: z.string().default('.data'),
   RIPOSTE_POLICY_FILE: z.string().default('config/policy.yaml'),
+  RIPOSTE_PRINCIPALS_FILE: z.string().min(1).optional(),
   RIPOSTE_TASK_QUEUE: z.string().min(1).default(MAIN_TASK_QUEUE),
   RIPOSTE_API_HOST: z.string().default('127.0.0.1'),
   RIPOSTE_API_PORT: port.default(8080),
@@ -29,6 +33,8 @@ const envSchema = z.object({
   RIPOSTE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   RIPOSTE_NFT_NETNS: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   RIPOSTE_NFT_TABLE: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('riposte'),
+  RIPOSTE_AUDIT_FILE: z.string().min(1).optional(),
+  RIPOSTE_AUDIT_HEC_URL: z.url({ protocol: /^https?$/ }).optional(),
   RIPOSTE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -50,9 +56,24 @@ export interface Config {
   dataDir: string;
   policyFile: string;
   taskQueue: string;
-  api: { host: string; port: number; publicUrl?: string; maxBodyBytes: number; coalesceWindowMs: number; keys: string[]; feedToken?: string };
+  api: {
+    host: string;
+    port: number;
+    publicUrl?: string;
+    maxBodyBytes: number;
+    coalesceWindowMs: number;
+    /** Plain keys from RIPOSTE_API_KEYS: role admin, for development and single-user set-ups. */
+    keys: string[];
+    /** Named keys with roles, from the principals file. */
+    principals: ApiKeySpec[];
+    principalsFile?: string;
+    webhookSecrets: WebhookSecret[];
+    feedToken?: string;
+  };
   notify: { slackWebhookUrl?: string; webhookUrl?: string };
   nftables: { netns?: string; table: string };
+  /** The JSON-lines audit file (default <dataDir>/audit.jsonl) and the SIEM forwarders. */
+  audit: { file?: string; hec?: { url: string; token: string }; webhookUrl?: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -63,6 +84,17 @@ export class ConfigError extends Error {
 /** Development convenience: a .env file in the working directory fills variables the environment leaves unset. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** Used when RIPOSTE_PRINCIPALS_FILE is unset and this file exists (relative to the working directory). */
+export const DEFAULT_PRINCIPALS_FILE = 'config/principals.yaml';
+
+function readPrincipalsFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`RIPOSTE_PRINCIPALS_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
+  }
 }
 
 /** Reads and checks the environment once, at start-up; nothing below runtime/ reads process.env. */
@@ -76,6 +108,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const keys = (secretFromEnv(env, 'RIPOSTE_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   const short = keys.find((k) => k.length < 24);
   if (short !== undefined) throw new ConfigError('RIPOSTE_API_KEYS: every key must be at least 24 characters');
+  const principalsFile = e.RIPOSTE_PRINCIPALS_FILE ? resolve(e.RIPOSTE_PRINCIPALS_FILE) : existsSync(DEFAULT_PRINCIPALS_FILE) ? resolve(DEFAULT_PRINCIPALS_FILE) : undefined;
+  let principals: ApiKeySpec[] = [];
+  let webhookSecrets: WebhookSecret[];
+  try {
+    if (principalsFile) principals = parsePrincipals(readPrincipalsFile(principalsFile), principalsFile);
+    webhookSecrets = parseWebhookSecrets(secretFromEnv(env, 'RIPOSTE_WEBHOOK_SECRETS'));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -101,6 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.RIPOSTE_MAX_BODY_BYTES,
       coalesceWindowMs: e.RIPOSTE_COALESCE_MS,
       keys,
+      principals,
+      principalsFile,
+      webhookSecrets,
       feedToken: secretFromEnv(env, 'RIPOSTE_FEED_TOKEN'),
     },
     notify: {
@@ -108,6 +152,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookUrl: secretFromEnv(env, 'RIPOSTE_WEBHOOK_URL'),
     },
     nftables: { netns: e.RIPOSTE_NFT_NETNS, table: e.RIPOSTE_NFT_TABLE },
+    audit: auditConfig(env, e.RIPOSTE_AUDIT_FILE, e.RIPOSTE_AUDIT_HEC_URL),
     logLevel: e.RIPOSTE_LOG_LEVEL,
   };
+}
+
+/** The HEC token and the webhook URL (which may embed a token) are secrets: never echoed, may come from *_FILE. */
+function auditConfig(env: NodeJS.ProcessEnv, file: string | undefined, hecUrl: string | undefined): Config['audit'] {
+  const hecToken = secretFromEnv(env, 'RIPOSTE_AUDIT_HEC_TOKEN');
+  if (hecUrl && !hecToken) throw new ConfigError('RIPOSTE_AUDIT_HEC_URL needs RIPOSTE_AUDIT_HEC_TOKEN (or RIPOSTE_AUDIT_HEC_TOKEN_FILE)');
+  if (hecToken && !hecUrl) throw new ConfigError('RIPOSTE_AUDIT_HEC_TOKEN is set but RIPOSTE_AUDIT_HEC_URL is not');
+  const webhookUrl = secretFromEnv(env, 'RIPOSTE_AUDIT_WEBHOOK_URL');
+  if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) throw new ConfigError('RIPOSTE_AUDIT_WEBHOOK_URL must be an http(s) URL');
+  return {
+    file: file ? resolve(file) : undefined,
+    hec: hecUrl && hecToken ? { url: hecUrl, token: hecToken } : undefined,
+    webhookUrl,
+  };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }

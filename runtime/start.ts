@@ -1,13 +1,14 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './config.ts';
-import { devApiKey } from './devApiKey.ts';
+import { configuredCredentials, devApiKey, devPrincipal, NO_CREDENTIALS_HELP } from './devApiKey.ts';
 import type { DevServer } from './devServer.ts';
 import { startEmbeddedTemporal } from './embeddedTemporal.ts';
 import { dataPaths } from './paths.ts';
 import { bootstrap, buildWorkers, exitOnError, listenApi, stopOnSignals } from './processes.ts';
 import { registerSearchAttributes } from './searchAttributes.ts';
 import { connectClient } from './temporalConnection.ts';
+import { logPrincipals } from './wiring.ts';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,9 +21,12 @@ async function main(): Promise<void> {
   const temporal = { ...config.temporal, address: config.temporal.address ?? devServer!.address };
   const temporalUiUrl = config.temporal.uiUrl ?? devServer?.uiUrl;
 
-  const generatedKey = config.api.keys.length === 0 && devServer ? await devApiKey(dataPaths(config).devApiKey) : undefined;
-  const apiConfig = { ...config, api: { ...config.api, keys: generatedKey ? [generatedKey] : config.api.keys } };
-  if (apiConfig.api.keys.length === 0) throw new ConfigError('RIPOSTE_API_KEYS is required when connecting to a Temporal cluster');
+  // With the embedded server and no keys configured, one generated key with role admin, so the quick start works.
+  const credentials = configuredCredentials(config.api);
+  const generatedKey = credentials.keys === 0 && devServer ? await devApiKey(dataPaths(config).devApiKey) : undefined;
+  const apiConfig = generatedKey ? { ...config, api: { ...config.api, principals: [devPrincipal(generatedKey)] } } : config;
+  if (!generatedKey && credentials.keys + credentials.webhooks === 0) throw new ConfigError(`${NO_CREDENTIALS_HELP}; required when connecting to a Temporal cluster`);
+  logPrincipals(logger, apiConfig);
 
   const client = await connectClient(temporal);
   const registered = await registerSearchAttributes(client, temporal.namespace);

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { type AuditSink, combineAuditSinks, createHttpAuditSink, createJsonlAuditReader, openJsonlAuditSink } from '../activities/audit/index.ts';
 import { EdlFile } from '../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../activities/enforce/edlEnforcer.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
@@ -11,7 +12,7 @@ import { createApp } from '../api/app.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { dataPaths } from './paths.ts';
 
 /** Turns configuration into the objects the worker and the API are built from; the one place they are chosen. */
@@ -34,17 +35,42 @@ export function notifiers(config: Config): Notifier[] {
   return list;
 }
 
+export const auditFile = (config: Config): string => config.audit.file ?? dataPaths(config).auditFile;
+
+/** The audit trail: the JSON-lines file (the record of truth, one writer per process), then any SIEM forwarders. */
+export async function auditSink(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<AuditSink> {
+  const log = { info: logger.info, warn: logger.warn, error: logger.error };
+  const forwarders = [
+    ...(config.audit.hec ? [createHttpAuditSink({ format: 'splunk-hec', url: config.audit.hec.url, token: config.audit.hec.token, log })] : []),
+    ...(config.audit.webhookUrl ? [createHttpAuditSink({ format: 'json', url: config.audit.webhookUrl, log })] : []),
+  ];
+  return combineAuditSinks(await openJsonlAuditSink(auditFile(config)), forwarders);
+}
+
+/** Names and roles only: which principals this API accepts, for the operator reading the start-up log. */
+export function logPrincipals(logger: Logger, config: Config): void {
+  const { principals, keys, principalsFile, webhookSecrets } = config.api;
+  logger.info('API principals', {
+    principalsFile: principalsFile ?? null,
+    keys: principals.map((p) => `${p.name} (${p.role})`),
+    webhooks: [...new Set(webhookSecrets.map((w) => `webhook:${w.name}`))],
+  });
+  if (keys.length > 0) logger.warn('RIPOSTE_API_KEYS keys have role admin; give keys narrower roles in a principals file', { count: keys.length });
+}
+
 export function apiApp(config: Config, client: Client, policy: () => PolicySnapshot, logger: Logger, temporalUiUrl?: string) {
   const publicUrl = config.api.publicUrl ?? `http://${config.api.host === '0.0.0.0' ? 'localhost' : config.api.host}:${config.api.port}`;
   return createApp({
     client,
     taskQueue: config.taskQueue,
-    apiKeys: config.api.keys,
+    apiKeys: [...config.api.principals, ...config.api.keys],
+    webhookSecrets: config.api.webhookSecrets,
     feedToken: config.api.feedToken,
     maxBodyBytes: config.api.maxBodyBytes,
     coalesceWindowMs: config.api.coalesceWindowMs,
     policy,
     blocklist: new EdlFile(dataPaths(config).edlFile),
+    audit: createJsonlAuditReader(auditFile(config)),
     links: { consoleBase: publicUrl, temporalUiBase: config.temporal.uiUrl ?? temporalUiUrl },
     log: logger.error,
   });

@@ -18,7 +18,7 @@ describe('policySchema: defaults', () => {
     assert.deepEqual(policySchema.parse({}), {
       allowlist: [],
       playbooks: {},
-      enforcement: { points: ['edl', 'log'] },
+      enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100 },
     });
   });
 
@@ -39,7 +39,7 @@ describe('policySchema: defaults', () => {
   });
 
   test('an empty enforcement section gets the default points', () => {
-    assert.deepEqual(policySchema.parse({ enforcement: {} }).enforcement, { points: ['edl', 'log'] });
+    assert.deepEqual(policySchema.parse({ enforcement: {} }).enforcement, { points: ['edl', 'log'], maxActionsPerSecond: 100 });
   });
 
   test('playbookPolicy falls back to the default for an unconfigured playbook', () => {

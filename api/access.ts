@@ -1,0 +1,75 @@
+/**
+ * Who may call what: one table of method and path → role, applied by the guard in front of every router, so the
+ * routers themselves know nothing of roles. A route missing from the table is admin-only: forgetting to list a new
+ * route over-restricts it, never opens it.
+ */
+export const ROLES = ['ingest', 'viewer', 'responder', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What each role may do. Ingest only sends alerts; a responder also views; an admin does everything. */
+export const ROLE_GRANTS: Readonly<Record<Role, readonly Role[]>> = {
+  ingest: ['ingest'],
+  viewer: ['viewer'],
+  responder: ['viewer', 'responder'],
+  admin: ['ingest', 'viewer', 'responder', 'admin'],
+};
+
+export const roleGrants = (role: Role, needed: Role): boolean => ROLE_GRANTS[role].includes(needed);
+
+/** `public`: no credential; `feed`: the feed token or any API key; a role: an API key whose role grants it. */
+export type Access = Role | 'public' | 'feed';
+
+export interface AccessRule {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Express-style: literal segments and `:param` segments. */
+  path: string;
+  access: Access;
+}
+
+export const ACCESS_RULES: readonly AccessRule[] = [
+  { method: 'GET', path: '/healthz', access: 'public' },
+  { method: 'GET', path: '/readyz', access: 'public' },
+  { method: 'GET', path: '/metrics', access: 'public' },
+  { method: 'GET', path: '/openapi.json', access: 'public' },
+  { method: 'GET', path: '/v1/feeds/blocklist.txt', access: 'feed' },
+  { method: 'POST', path: '/v1/alerts', access: 'ingest' },
+  { method: 'POST', path: '/v1/alerts/:source', access: 'ingest' },
+  { method: 'GET', path: '/v1/incidents', access: 'viewer' },
+  { method: 'GET', path: '/v1/incidents/:id', access: 'viewer' },
+  { method: 'POST', path: '/v1/incidents/:id/approve', access: 'responder' },
+  { method: 'POST', path: '/v1/incidents/:id/reject', access: 'responder' },
+  { method: 'POST', path: '/v1/incidents/:id/pause', access: 'responder' },
+  { method: 'POST', path: '/v1/incidents/:id/resume', access: 'responder' },
+  { method: 'POST', path: '/v1/incidents/:id/verdict', access: 'responder' },
+  { method: 'GET', path: '/v1/blocks', access: 'viewer' },
+  { method: 'POST', path: '/v1/blocks', access: 'responder' },
+  { method: 'DELETE', path: '/v1/blocks/:ip', access: 'responder' },
+  { method: 'GET', path: '/v1/audit', access: 'viewer' },
+  { method: 'GET', path: '/v1/control', access: 'viewer' },
+  { method: 'POST', path: '/v1/control/pause', access: 'admin' },
+  { method: 'POST', path: '/v1/control/resume', access: 'admin' },
+];
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Matches as Express does by default (case-insensitive, an optional trailing slash, on the still percent-encoded
+ * path), so no spelling reaches a router under a weaker rule than the table gives it.
+ */
+const compiled = ACCESS_RULES.map((rule) => ({
+  rule,
+  pattern: new RegExp(`^${rule.path.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : escape(segment))).join('/')}/?$`, 'i'),
+}));
+
+/** The rule for a request; an unlisted method and path needs admin. HEAD is read as GET, as Express routes it. */
+export function accessFor(method: string, path: string): { access: Access; route: string } {
+  const asRouted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+  const found = compiled.find(({ rule, pattern }) => rule.method === asRouted && pattern.test(path));
+  return found ? { access: found.rule.access, route: `${found.rule.method} ${found.rule.path}` } : { access: 'admin', route: `${asRouted} ${path}` };
+}
+
+/** "viewer (or responder, admin)": the role a route needs, and the roles that include it. */
+export function describeNeeded(needed: Role): string {
+  const others = ROLES.filter((role) => role !== needed && roleGrants(role, needed));
+  return others.length > 0 ? `${needed} (or ${others.join(', ')})` : needed;
+}

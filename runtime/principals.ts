@@ -1,0 +1,92 @@
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ROLES } from '../api/access.ts';
+import type { ApiKeySpec } from '../api/auth.ts';
+import type { WebhookSecret } from '../api/signature.ts';
+import { canonicalCidr } from '../domain/ip.ts';
+
+/**
+ * The principals file (`RIPOSTE_PRINCIPALS_FILE`, default `config/principals.yaml` when it exists): API keys with a
+ * name and a role, stored as SHA-256 hashes only.
+ *
+ *   keys:
+ *     - name: splunk-prod          # recorded as the principal on everything the key does
+ *       role: ingest               # ingest | viewer | responder | admin
+ *       sha256: 3f1c…              # hex SHA-256 of the key (npx tsx scripts/new-api-key.ts)
+ *       allowFrom: [10.1.2.0/24]   # optional: source networks
+ *       ratePerMinute: 600         # optional: token bucket per API process
+ *       burst: 60                  # optional: bucket size, default ratePerMinute
+ */
+export const PRINCIPAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+const nameField = z.string().regex(PRINCIPAL_NAME, 'letters, digits and . _ @ + - (no colon), at most 64 characters');
+
+const cidrField = z.string().transform((value, ctx) => {
+  try {
+    return canonicalCidr(value).text;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const keySchema = z.object({
+  name: nameField,
+  role: z.enum(ROLES),
+  sha256: z.string({ error: (issue) => (issue.input === undefined ? 'required: the hex SHA-256 of the key' : 'the hex SHA-256 of the key as a string (quote it if YAML reads it as a number)') }).regex(/^[0-9a-fA-F]{64}$/, 'the hex SHA-256 of the key: 64 hex digits (npx tsx scripts/new-api-key.ts prints it)').transform((v) => v.toLowerCase()),
+  allowFrom: z.array(cidrField).min(1, 'list at least one network, or leave allowFrom out').optional(),
+  ratePerMinute: z.number().int().min(1).max(1_000_000).optional(),
+  burst: z.number().int().min(1).max(1_000_000).optional(),
+}).strict().refine((key) => key.burst === undefined || key.ratePerMinute !== undefined, { message: 'burst needs ratePerMinute', path: ['burst'] });
+
+export const principalsFileSchema = z.object({ keys: z.array(keySchema) }).strict().superRefine(({ keys }, ctx) => {
+  const names = new Map<string, number>();
+  const hashes = new Map<string, number>();
+  keys.forEach((key, index) => {
+    const sameName = names.get(key.name.toLowerCase());
+    if (sameName !== undefined) ctx.addIssue({ code: 'custom', path: ['keys', index, 'name'], message: `the name ${key.name} is already used by keys[${sameName}]` });
+    const sameHash = hashes.get(key.sha256);
+    if (sameHash !== undefined) ctx.addIssue({ code: 'custom', path: ['keys', index, 'sha256'], message: `the same key as keys[${sameHash}]` });
+    names.set(key.name.toLowerCase(), index);
+    hashes.set(key.sha256, index);
+  });
+});
+
+export class PrincipalsError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(top level)';
+}
+
+/** The keys of a principals file's text; a PrincipalsError names every field at fault. */
+export function parsePrincipals(text: string, source: string): ApiKeySpec[] {
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (err) {
+    throw new PrincipalsError(`principals file ${source}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = principalsFileSchema.safeParse(document ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+    throw new PrincipalsError(`principals file ${source} is invalid:\n${lines.join('\n')}`);
+  }
+  return parsed.data.keys;
+}
+
+/**
+ * `RIPOSTE_WEBHOOK_SECRETS`: `name:secret` pairs separated by commas (or lines, in a `_FILE`). A name may repeat,
+ * to rotate its secret.
+ */
+export function parseWebhookSecrets(text: string | undefined): WebhookSecret[] {
+  if (!text) return [];
+  return text.split(/[,\n]/).map((item) => item.trim()).filter(Boolean).map((item, index) => {
+    const colon = item.indexOf(':');
+    const name = colon < 0 ? '' : item.slice(0, colon).trim();
+    const secret = colon < 0 ? '' : item.slice(colon + 1).trim();
+    if (!PRINCIPAL_NAME.test(name)) throw new PrincipalsError(`RIPOSTE_WEBHOOK_SECRETS[${index}]: expected name:secret with a name of letters, digits and . _ @ + -`);
+    if (secret.length < 24) throw new PrincipalsError(`RIPOSTE_WEBHOOK_SECRETS[${index}] (${name}): the secret must be at least 24 characters`);
+    return { name, secret };
+  });
+}
