@@ -1,16 +1,58 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { canonicalIp } from '../../domain/ip.ts';
+import { createBlockActivities } from '../../activities/blocks.ts';
+import { DURATION_PATTERN, formatDuration, parseDuration } from '../../domain/duration.ts';
+import { allowlistMatch, canonicalCidr, canonicalIp } from '../../domain/ip.ts';
+import type { PolicySnapshot } from '../../domain/policy.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
-import { unblockSignal } from '../../workflows/messages.ts';
+import { blockStatusQuery, unblockSignal } from '../../workflows/messages.ts';
 import { entityAttribute, expiresAtAttribute } from '../../workflows/searchAttributes.ts';
+import { ENFORCEMENT_TASK_QUEUE } from '../../workflows/taskQueues.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
+
+/** Every block expires; a manual one may not be set for longer than this. */
+export const MAX_MANUAL_BLOCK = '365d';
+const MAX_MANUAL_BLOCK_MS = parseDuration(MAX_MANUAL_BLOCK);
+export const DEFAULT_MANUAL_BLOCK = '24h';
 
 const unblockBody = z.object({ reason: z.string().max(2000).optional() }).strict();
 
-export function blocksRouter({ client }: { client: Client }): Router {
+/** A manual block: one address (ranges are not accepted yet), an expiry, and why. The actor comes from the credential. */
+const blockBody = z.object({
+  ip: z.string().max(100).transform((value, ctx) => {
+    if (value.includes('/')) {
+      ctx.addIssue({ code: 'custom', message: 'ranges are not accepted yet: give a single address' });
+      return z.NEVER;
+    }
+    try {
+      return canonicalIp(value).address;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  duration: z.string()
+    .regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d, e.g. 24h')
+    .transform(parseDuration)
+    .refine((ms) => ms <= MAX_MANUAL_BLOCK_MS, `at most ${MAX_MANUAL_BLOCK}: every block expires`)
+    .default(parseDuration(DEFAULT_MANUAL_BLOCK)),
+  reason: z.string().trim().min(1, 'say why the address is blocked').max(2000),
+}).strict();
+
+export interface BlocksRouteDeps {
+  client: Client;
+  /** Where block workflows run, as for blocks that incidents request. */
+  taskQueue: string;
+  /** The queue the enforcement workers poll; the workers' default unless they were given another. */
+  enforcementTaskQueue?: string;
+  policy: () => PolicySnapshot;
+}
+
+export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCEMENT_TASK_QUEUE, policy }: BlocksRouteDeps): Router {
   const router = Router();
+  // The same code path as an incident's block, so a manual block starts or extends the one `block:<ip>` workflow.
+  const { requestBlock } = createBlockActivities({ client, taskQueue, enforcementTaskQueue });
 
   router.get('/v1/blocks', async (_req, res) => {
     const blocks = [];
@@ -24,6 +66,47 @@ export function blocksRouter({ client }: { client: Client }): Router {
     }
     res.json({ blocks });
   });
+
+  /**
+   * Unlike fail2ban's `banip`, a manual block is checked against the allowlist: an allowlisted address is refused with
+   * 403 `allowlisted` before anything is started.
+   */
+  router.post('/v1/blocks', async (req, res) => {
+    const parsed = blockBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
+    const { ip: address, duration: durationMs, reason } = parsed.data;
+    const snapshot = policy();
+    // Fails closed: an allowlist that cannot be read throws, and nothing is started.
+    const hit = allowlistMatch(canonicalIp(address), snapshot.allowlist.map(canonicalCidr));
+    if (hit) {
+      throw new HttpError(403, 'allowlisted', `${address} is on the allowlist (${hit.text}, policy ${snapshot.version}) and is never blocked`, [
+        { path: 'ip', message: `allowlisted by ${hit.text}` },
+      ]);
+    }
+    const by = req.principal!.name;
+    const { workflowId } = await client.withDeadline(Date.now() + 10_000, () => requestBlock({
+      address,
+      durationMs,
+      reason,
+      requestedBy: by,
+      policyVersion: snapshot.version,
+      points: snapshot.enforcement.points,
+    }));
+    res.status(202).json({ address, workflowId, duration: formatDuration(durationMs), by, ...(await currentExpiry(workflowId)) });
+  });
+
+  /**
+   * The expiry the block workflow settled on (a request never shortens a longer block). Best effort: the block is
+   * already durably requested, so without a worker to answer the query within 3 s the answer just leaves it out.
+   */
+  async function currentExpiry(workflowId: string): Promise<{ expiresAt?: string }> {
+    try {
+      const state = await client.withDeadline(Date.now() + 3_000, () => client.workflow.getHandle(workflowId).query(blockStatusQuery));
+      return state.expiresAt > 0 ? { expiresAt: new Date(state.expiresAt).toISOString() } : {};
+    } catch {
+      return {};
+    }
+  }
 
   router.delete('/v1/blocks/:ip', async (req, res) => {
     let address: string;

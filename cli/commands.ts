@@ -1,0 +1,303 @@
+/** The `riposte` commands: their options, help and what each asks of the API. `cli/riposte.ts` runs them. */
+import { parseArgs } from 'node:util';
+import { PolicyError, loadPolicy } from '../runtime/policyFile.ts';
+import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts';
+import { clean, CliError, UsageError } from './errors.ts';
+import { type BlockView, formatBlocks, formatIncident, formatIncidents, type IncidentListItem, type IncidentView } from './format.ts';
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** Placeholder in the help, e.g. TEXT. */
+  value?: string;
+  help: string;
+  required?: boolean;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+interface Context {
+  /** The API client; built on first use, so help and usage errors need no key. */
+  api(): ApiClient;
+  values: Values;
+  args: string[];
+  print(text: string): void;
+}
+
+interface CommandSpec {
+  name: string;
+  args: string[];
+  summary: string;
+  description: string;
+  options: Record<string, OptionSpec>;
+  /** Talks to the API: gets --url and --json. */
+  api: boolean;
+  run(ctx: Context): Promise<void>;
+}
+
+const API_OPTIONS: Record<string, OptionSpec> = {
+  json: { type: 'boolean', help: "print the API's answer as JSON" },
+  url: { type: 'string', value: 'URL', help: `the Riposte API (default $RIPOSTE_URL, else ${DEFAULT_URL})` },
+};
+const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
+
+const incidentPath = (id: string, action = '') => `/v1/incidents/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
+const str = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
+
+interface SignalAnswer {
+  id: string;
+  signal: string;
+  by: string;
+}
+
+/** approve, reject, pause and resume: one signal through the API, which checks the incident's state first. */
+function incidentAction(name: string, past: string, summary: string, description: string, textOption?: { name: 'comment' | 'reason'; help: string }): CommandSpec {
+  return {
+    name,
+    args: ['ID'],
+    summary,
+    description,
+    options: textOption ? { [textOption.name]: { type: 'string', value: 'TEXT', help: textOption.help } } : {},
+    api: true,
+    async run({ api, args, values, print }) {
+      const body = textOption && str(values[textOption.name]) !== undefined ? { [textOption.name]: str(values[textOption.name]) } : {};
+      const answer = await api().call<SignalAnswer>('POST', incidentPath(args[0]!, name), { body });
+      print(values.json ? JSON.stringify(answer, null, 2) : `${past} ${clean(answer.id)} (as ${clean(answer.by)})`);
+    },
+  };
+}
+
+const COMMANDS: CommandSpec[] = [
+  incidentAction('approve', 'approved', 'approve an incident that awaits approval', 'Approves the containment the incident planned. Answers 409 (exit 1) unless the incident is awaiting approval.', { name: 'comment', help: 'recorded with the approval' }),
+  incidentAction('reject', 'rejected', 'reject an incident that awaits approval', 'Rejects the planned containment; nothing is blocked. Answers 409 (exit 1) unless the incident is awaiting approval.', { name: 'reason', help: 'recorded with the rejection' }),
+  incidentAction('pause', 'paused', "hold an incident's containment", 'No containment of this incident starts until `riposte resume ID`. Answers 409 (exit 1) when it is already paused or finished.', { name: 'reason', help: 'recorded with the pause' }),
+  incidentAction('resume', 'resumed', 'let a paused incident go on', 'Lifts a pause set with `riposte pause`. Answers 409 (exit 1) when the incident is not paused.'),
+  {
+    name: 'status',
+    args: ['ID'],
+    summary: 'show an incident: status, plan, actions and timeline',
+    description: 'Shows one incident (e.g. brute-force:203.0.113.7) with its timeline; --json prints the API answer as it is.',
+    options: {},
+    api: true,
+    async run({ api, args, values, print }) {
+      const incident = await api().call<IncidentView>('GET', incidentPath(args[0]!));
+      print(values.json ? JSON.stringify(incident, null, 2) : formatIncident(incident));
+    },
+  },
+  {
+    name: 'incidents',
+    args: [],
+    summary: 'list incidents',
+    description: 'Lists incidents from Temporal\'s visibility store.',
+    options: {
+      status: { type: 'string', value: 'STATUS', help: 'only this status: triage, awaiting_approval, paused, containing, contained, observed, rejected, expired, allowlisted, failed, closed' },
+      playbook: { type: 'string', value: 'NAME', help: 'only this playbook, e.g. brute-force' },
+      entity: { type: 'string', value: 'IP', help: 'only incidents about this address' },
+      limit: { type: 'string', value: 'N', help: 'at most N incidents (default 50, at most 500)' },
+    },
+    api: true,
+    async run({ api, values, print }) {
+      const query = { status: str(values.status), playbook: str(values.playbook), entity: str(values.entity), limit: str(values.limit) };
+      const answer = await api().call<{ incidents: IncidentListItem[] }>('GET', '/v1/incidents', { query });
+      print(values.json ? JSON.stringify(answer, null, 2) : formatIncidents(answer.incidents));
+    },
+  },
+  {
+    name: 'block',
+    args: ['IP'],
+    summary: 'block one address at every enforcement point, for a while',
+    description: [
+      'Starts the block workflow block:<IP>, or extends it: a block is never shortened. Every block expires.',
+      'An address on the policy\'s allowlist is refused (403, exit 1) and nothing is started. Single addresses only:',
+      'ranges are not accepted yet. You are recorded as the one who asked.',
+    ].join('\n'),
+    options: {
+      reason: { type: 'string', value: 'TEXT', help: 'why (required; kept with the block)', required: true },
+      duration: { type: 'string', value: 'D', help: 'how long: a whole number and s, m, h or d (default 24h, at most 365d)' },
+    },
+    api: true,
+    async run({ api, args, values, print }) {
+      const body = { ip: args[0], reason: str(values.reason), ...(str(values.duration) !== undefined ? { duration: str(values.duration) } : {}) };
+      const answer = await api().call<{ address: string; workflowId: string; duration: string; by: string; expiresAt?: string }>('POST', '/v1/blocks', { body });
+      if (values.json) print(JSON.stringify(answer, null, 2));
+      else if (answer.expiresAt) print(`blocking ${clean(answer.address)} until ${clean(answer.expiresAt)} (workflow ${clean(answer.workflowId)}, as ${clean(answer.by)})`);
+      else print(`block of ${clean(answer.address)} for ${clean(answer.duration)} requested (workflow ${clean(answer.workflowId)}, as ${clean(answer.by)})`);
+    },
+  },
+  {
+    name: 'unblock',
+    args: ['IP'],
+    summary: 'lift the block of an address now',
+    description: 'Removes the address at every enforcement point and ends its block workflow. Exit 1 when it is not blocked.',
+    options: { reason: { type: 'string', value: 'TEXT', help: 'recorded with the unblock' } },
+    api: true,
+    async run({ api, args, values, print }) {
+      const body = str(values.reason) !== undefined ? { reason: str(values.reason) } : {};
+      const answer = await api().call<{ address: string; by: string }>('DELETE', `/v1/blocks/${encodeURIComponent(args[0]!)}`, { body });
+      print(values.json ? JSON.stringify(answer, null, 2) : `unblocking ${clean(answer.address)} (as ${clean(answer.by)})`);
+    },
+  },
+  {
+    name: 'blocks',
+    args: [],
+    summary: 'list active blocks',
+    description: 'Lists the running block workflows: address, expiry and since when.',
+    options: {},
+    api: true,
+    async run({ api, values, print }) {
+      const answer = await api().call<{ blocks: BlockView[] }>('GET', '/v1/blocks');
+      print(values.json ? JSON.stringify(answer, null, 2) : formatBlocks(answer.blocks));
+    },
+  },
+  {
+    name: 'policy check',
+    args: ['FILE'],
+    summary: 'validate a policy file without starting anything',
+    description: 'Validates FILE as Riposte would at start-up. Prints its version (the hash stamped on incidents) when valid; otherwise every field at fault, and exits 1.',
+    options: {},
+    api: false,
+    async run({ args, print }) {
+      try {
+        const policy = await loadPolicy(args[0]!);
+        print(`${clean(args[0])}: valid, version ${policy.version}`);
+      } catch (err) {
+        if (!(err instanceof PolicyError)) throw err;
+        const [first, ...rest] = err.message.split('\n');
+        throw new CliError(clean(first), 1, rest.map(clean));
+      }
+    },
+  },
+];
+
+const commandByName = new Map(COMMANDS.map((c) => [c.name, c]));
+
+function optionsOf(command: CommandSpec): Record<string, OptionSpec> {
+  return { ...command.options, ...(command.api ? API_OPTIONS : {}), help: HELP_OPTION };
+}
+
+function usageLine(command: CommandSpec): string {
+  const options = Object.entries(command.options).map(([name, o]) => {
+    const text = `--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+    return o.required ? text : `[${text}]`;
+  });
+  return ['riposte', command.name, ...command.args, ...options, ...(command.api ? ['[--json]'] : [])].join(' ');
+}
+
+function commandHelp(command: CommandSpec): string {
+  const rows = Object.entries(optionsOf(command)).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+    return `  ${flag.padEnd(24)}  ${o.help}`;
+  });
+  return [`Usage: ${usageLine(command)}`, '', command.description, '', 'Options:', ...rows, ...(command.api ? ['', ENVIRONMENT] : [])].join('\n');
+}
+
+const ENVIRONMENT = [
+  'Environment:',
+  `  RIPOSTE_URL             the API (default ${DEFAULT_URL})`,
+  '  RIPOSTE_API_KEY         the API key; or RIPOSTE_API_KEY_FILE, a file holding it;',
+  '                          else .data/dev-api-key (under RIPOSTE_DATA_DIR) when it exists',
+].join('\n');
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args.join(' ')}`.length));
+  return [
+    'Usage: riposte <command> [options]',
+    '',
+    'Respond to Riposte incidents from a terminal. Every command but `policy check` goes through the HTTP API,',
+    'so your key\'s role applies and its principal is recorded as the one who acted.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${`${c.name} ${c.args.join(' ')}`.padEnd(width)}  ${c.summary}`),
+    '',
+    ENVIRONMENT,
+    '',
+    'Exit status: 0 done, 1 refused by the API or invalid (the reason is printed), 2 usage error.',
+    'Run `riposte <command> --help` for its options.',
+  ].join('\n');
+}
+
+/** Runs one command line; returns the exit status. Output goes through `out` and `err`, so nothing else prints. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  let command: CommandSpec | undefined;
+  let key: string | undefined;
+  try {
+    const [first, second] = argv;
+    if (first === undefined) throw new UsageError('no command given');
+    if (first === '-h' || first === '--help') {
+      out(mainHelp());
+      return 0;
+    }
+    if (first === 'help') {
+      const wanted = second === 'policy' ? 'policy check' : second;
+      const target = wanted === undefined ? undefined : commandByName.get(wanted);
+      if (wanted !== undefined && !target) throw new UsageError(`unknown command ${JSON.stringify(clean(wanted))}`);
+      out(target ? commandHelp(target) : mainHelp());
+      return 0;
+    }
+    let rest: string[];
+    if (first === 'policy') {
+      if (second === 'check') {
+        command = commandByName.get('policy check')!;
+        rest = argv.slice(2);
+      } else if (second === undefined || second === '-h' || second === '--help') {
+        command = commandByName.get('policy check')!;
+        if (second === undefined) throw new UsageError('policy needs a subcommand: check', command.name);
+        out(commandHelp(command));
+        return 0;
+      } else {
+        throw new UsageError(`unknown policy subcommand ${JSON.stringify(clean(second))}: only "check"`, 'policy check');
+      }
+    } else {
+      command = commandByName.get(first);
+      if (!command) {
+        throw new UsageError(first.startsWith('-') ? `options go after the command: riposte <command> ${clean(first)}` : `unknown command ${JSON.stringify(clean(first))}`);
+      }
+      rest = argv.slice(1);
+    }
+
+    let values: Values;
+    let args: string[];
+    try {
+      const options = Object.fromEntries(Object.entries(optionsOf(command)).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}) }]));
+      ({ values, positionals: args } = parseArgs({ args: rest, options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] });
+    } catch (parseError) {
+      // Node's text goes on about positionals after `--`; the first sentence is the point.
+      throw new UsageError(clean((parseError as Error).message.split(/\. To specify a positional/)[0]), command.name);
+    }
+    if (values.help) {
+      out(commandHelp(command));
+      return 0;
+    }
+    if (args.length < command.args.length) throw new UsageError(`missing ${command.args.slice(args.length).join(' ')}`, command.name);
+    if (args.length > command.args.length) throw new UsageError(`unexpected argument ${JSON.stringify(clean(args[command.args.length]))}`, command.name);
+    for (const [name, o] of Object.entries(command.options)) {
+      if (o.required && (values[name] === undefined || values[name] === '')) throw new UsageError(`--${name} is required`, command.name);
+    }
+
+    let client: ApiClient | undefined;
+    const api = () => {
+      if (!client) {
+        const url = resolveBaseUrl(str(values.url), env);
+        const apiKey = resolveApiKey(env);
+        key = apiKey.value;
+        client = new ApiClient(url, apiKey);
+      }
+      return client;
+    };
+    await command.run({ api, values, args, print: out });
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      err([`error: ${error.message}`, ...error.details].join('\n'));
+      if (error instanceof UsageError) {
+        const target = error.command ? commandByName.get(error.command) : command;
+        err(`\n${target ? commandHelp(target) : mainHelp()}`);
+      }
+      return error.exitCode;
+    }
+    // Not expected: still one line, without a stack trace and without the key.
+    const message = clean((error as Error)?.message ?? String(error));
+    err(`error: ${key ? message.split(key).join('[redacted]') : message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The `riposte` command. Everything but `policy check` goes through the HTTP API, so the key's role applies and its
+ * principal is recorded as the one who acted; `policy check` only reads a file.
+ *
+ *   npx riposte <command> …                       (package.json "bin" → cli/riposte.mjs, which loads tsx)
+ *   node --import tsx cli/riposte.ts <command> …
+ */
+import { run } from './commands.ts';
+
+process.exitCode = await run(process.argv.slice(2), process.env, (text) => process.stdout.write(`${text}\n`), (text) => process.stderr.write(`${text}\n`));

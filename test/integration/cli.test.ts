@@ -1,0 +1,350 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { eventually, startApi, startRiposte, TEST_API_KEY, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+
+const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real CLI as a separate process, the way an operator runs it. */
+function cli(args: string[], env: Record<string, string | undefined> = {}, options: { command?: string[]; cwd?: string } = {}): Promise<CliResult> {
+  const base: Record<string, string | undefined> = { ...process.env, RIPOSTE_API_KEY: undefined, RIPOSTE_API_KEY_FILE: undefined, RIPOSTE_URL: undefined };
+  const merged = Object.fromEntries(Object.entries({ ...base, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
+  const [file, ...prefix] = options.command ?? [process.execPath, '--import', 'tsx', join(projectDir, 'cli/riposte.ts')];
+  return new Promise((ok) => {
+    execFile(file!, [...prefix, ...args], { cwd: options.cwd ?? projectDir, env: merged, timeout: 60_000 }, (error, stdout, stderr) => {
+      ok({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function assertNoStack(result: CliResult): void {
+  assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace');
+}
+
+async function inPairs<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < tasks.length; i += 2) results.push(...await Promise.all(tasks.slice(i, i + 2).map((task) => task())));
+  return results;
+}
+
+function closedPort(): Promise<number> {
+  return new Promise((ok) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => ok(port));
+    });
+  });
+}
+
+describe('the riposte CLI against the real API and workers', () => {
+  const policy = testPolicy({
+    allowlist: ['2001:db8:a12::/48'],
+    playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', approvalTimeout: '10m', reviewWindow: '1m', notify: [] } },
+  });
+  // The CLI acts as a named responder; the principal recorded must be this name, taken from the key.
+  const alice = testKey('alice', 'responder');
+  const victor = testKey('victor', 'viewer');
+  let riposte: TestRiposte;
+  let api: TestApi;
+  let scratch: string;
+  /** The environment an operator sets; the data dir is empty, so no development key is picked up by accident. */
+  let env: Record<string, string>;
+  before(async () => {
+    riposte = await startRiposte({ policy });
+    api = await startApi(riposte, policy, { keys: [alice.spec, victor.spec] });
+    scratch = await mkdtemp(join(tmpdir(), 'riposte-cli-'));
+    env = { RIPOSTE_URL: api.url, RIPOSTE_API_KEY: alice.key, RIPOSTE_DATA_DIR: join(scratch, 'empty') };
+  });
+  after(async () => {
+    await api?.close();
+    await riposte?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  async function incidentAwaitingApproval(): Promise<{ ip: string; id: string }> {
+    const ip = uniqueAddress();
+    const posted = await api.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip, count: 12 });
+    assert.equal(posted.status, 202);
+    const id = `brute-force:${ip}`;
+    await eventually('awaiting approval', async () => ((await api.call('GET', `/v1/incidents/${id}`)).json?.status === 'awaiting_approval' ? true : undefined));
+    return { ip, id };
+  }
+  const incident = async (id: string) => (await api.call('GET', `/v1/incidents/${id}`)).json;
+  const inFeed = async (ip: string) => (await api.call('GET', '/v1/feeds/blocklist.txt')).text.split('\n').includes(ip);
+
+  test('approve → contained, with the key\'s principal as the approver; a second approve is refused with exit 1', async () => {
+    const { ip, id } = await incidentAwaitingApproval();
+    const approved = await cli(['approve', id, '--comment', 'confirmed from the terminal', '--json'], env);
+    assert.equal(approved.code, 0, approved.stderr);
+    const answer = JSON.parse(approved.stdout);
+    assert.equal(answer.id, id);
+    assert.equal(answer.by, 'alice');
+
+    const state = await eventually('contained', async () => {
+      const s = await incident(id);
+      return s.status === 'contained' ? s : undefined;
+    });
+    assert.equal(state.approval.by, 'alice', 'the approver is the principal of the key the CLI used');
+    assert.equal(state.approval.comment, 'confirmed from the terminal');
+    await eventually('the address in the feed', async () => ((await inFeed(ip)) ? true : undefined));
+
+    const again = await cli(['approve', id], env);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr.trim(), 'error: incident is contained, not awaiting approval');
+    assertNoStack(again);
+    await api.call('DELETE', `/v1/blocks/${ip}`);
+  });
+
+  test('reject → rejected and nothing blocked; the plain output names the actor', async () => {
+    const { ip, id } = await incidentAwaitingApproval();
+    const rejected = await cli(['reject', id, '--reason', 'our pentest'], env);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    assert.match(rejected.stdout, new RegExp(`^rejected ${id} \\(as alice\\)\\n$`));
+    const state = await eventually('rejected', async () => {
+      const s = await incident(id);
+      return s.status === 'rejected' ? s : undefined;
+    });
+    assert.equal(state.approval.decision, 'rejected');
+    assert.equal(state.approval.comment, 'our pentest');
+    await assert.rejects(riposte.client.workflow.getHandle(`block:${ip}`).describe(), WorkflowNotFoundError);
+  });
+
+  test('pause and resume, with 409s as clear errors; status shows the summary and the timeline', async () => {
+    const { id } = await incidentAwaitingApproval();
+    const paused = await cli(['pause', id, '--reason', 'checking with the owner'], env);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.match(paused.stdout, /^paused brute-force:/);
+    await eventually('paused', async () => ((await incident(id)).paused ? true : undefined));
+
+    const twice = await cli(['pause', id], env);
+    assert.equal(twice.code, 1);
+    assert.equal(twice.stderr.trim(), 'error: incident is already paused');
+
+    const resumed = await cli(['resume', id], env);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    await eventually('resumed', async () => ((await incident(id)).paused ? undefined : true));
+
+    const status = await cli(['status', id], env);
+    assert.equal(status.code, 0, status.stderr);
+    const out = status.stdout;
+    assert.match(out, new RegExp(`^${id}\\n`));
+    assert.match(out, /^ {2}status {6}awaiting_approval$/m);
+    assert.match(out, /^ {2}mode {8}approve, policy test-/m);
+    assert.match(out, /^ {2}alerts {6}12 counted in 1 alert\(s\), 1 signal\(s\); max severity/m);
+    assert.match(out, /^ {2}plan {8}block .+ for 1h$/m);
+    assert.match(out, /^timeline$/m);
+    assert.match(out, /^ {2}\S+Z {2}status:awaiting_approval\s+times out in 10m$/m);
+    assert.match(out, /^ {2}\S+Z {2}paused\s+checking with the owner {2}\(by alice\)$/m);
+    assert.match(out, /^ {2}\S+Z {2}resumed\s+\(by alice\)$/m);
+
+    const json = await cli(['status', id, '--json'], env);
+    assert.equal(json.code, 0);
+    const raw = JSON.parse(json.stdout);
+    assert.equal(raw.id, id);
+    assert.ok(raw.timeline.some((e: { event: string }) => e.event === 'resumed'));
+
+    const missing = await cli(['status', 'brute-force:192.0.2.254'], env);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim(), 'error: no incident brute-force:192.0.2.254');
+    await cli(['reject', id], env);
+  });
+
+  test('block → in the feed and in `blocks`; unblock → gone; the incidents list', async () => {
+    const ip = uniqueAddress();
+    const blocked = await cli(['block', ip.toUpperCase(), '--duration', '2h', '--reason', 'manual: scanning'], env);
+    assert.equal(blocked.code, 0, blocked.stderr);
+    assert.match(blocked.stdout, new RegExp(`^blocking ${ip} until \\S+Z \\(workflow block:${ip}, as alice\\)\\n$`));
+    await eventually('the address in the feed', async () => ((await inFeed(ip)) ? true : undefined));
+
+    await eventually('listed', async () => ((await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string }) => b.address === ip) ? true : undefined));
+    const listed = await cli(['blocks'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^ADDRESS +EXPIRES +SINCE$/m);
+    assert.match(listed.stdout, new RegExp(`^${ip} +\\S+Z +\\S+Z$`, 'm'));
+    const json = JSON.parse((await cli(['blocks', '--json'], env)).stdout);
+    assert.ok(json.blocks.some((b: { address: string }) => b.address === ip));
+
+    const unblocked = await cli(['unblock', ip, '--reason', 'owner confirmed'], env);
+    assert.equal(unblocked.code, 0, unblocked.stderr);
+    assert.match(unblocked.stdout, new RegExp(`^unblocking ${ip} \\(as alice\\)\\n$`));
+    await eventually('the address gone from the feed', async () => ((await inFeed(ip)) ? undefined : true));
+    await eventually('no longer listed', async () => ((await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string }) => b.address === ip) ? undefined : true));
+    assert.ok(!(await cli(['blocks'], env)).stdout.includes(`${ip} `));
+    const again = await cli(['unblock', ip], env);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr.trim(), `error: ${ip} is not blocked`);
+
+    const { id, ip: ip2 } = await incidentAwaitingApproval();
+    await eventually('the incident listed', async () => ((await api.call('GET', `/v1/incidents?status=awaiting_approval&entity=${ip2}`)).json.incidents.length > 0 ? true : undefined));
+    const incidents = await cli(['incidents', '--status', 'awaiting_approval', '--entity', ip2], env);
+    assert.equal(incidents.code, 0, incidents.stderr);
+    assert.match(incidents.stdout, /^ID +STATUS +SEVERITY +STATE +STARTED$/m);
+    assert.match(incidents.stdout, new RegExp(`^${id} +awaiting_approval +\\d+ +open +\\S+Z$`, 'm'));
+    const badStatus = await cli(['incidents', '--status', 'sleeping'], env);
+    assert.equal(badStatus.code, 1);
+    assert.match(badStatus.stderr, /^error: invalid query\n {2}query\.status: /);
+    await cli(['reject', id], env);
+  });
+
+  test('roles apply: a viewer key can look but not approve or block', async () => {
+    const { ip, id } = await incidentAwaitingApproval();
+    const asViewer = { ...env, RIPOSTE_API_KEY: victor.key };
+    const approve = await cli(['approve', id], asViewer);
+    assert.equal(approve.code, 1);
+    assert.equal(approve.stderr, 'error: POST /v1/incidents/:id/approve needs role responder (or admin); this key (victor) has role viewer\n');
+    const block = await cli(['block', uniqueAddress(), '--reason', 'x'], asViewer);
+    assert.equal(block.code, 1);
+    assert.match(block.stderr, /^error: POST \/v1\/blocks needs role responder/);
+    const status = await cli(['status', id], asViewer);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^ {2}status {6}awaiting_approval$/m, 'the refused approval changed nothing');
+    assert.ok(!(approve.stderr + block.stderr + status.stdout).includes(victor.key));
+    await cli(['reject', id], env);
+    await assert.rejects(riposte.client.workflow.getHandle(`block:${ip}`).describe(), WorkflowNotFoundError);
+  });
+
+  test('blocking an allowlisted address is refused with a clear message and nothing is started', async () => {
+    const ip = `2001:db8:a12:${randomBytes(2).readUInt16BE(0).toString(16)}::1`;
+    const refused = await cli(['block', ip, '--reason', 'looks hostile'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`^error: ${ip} is on the allowlist \\(2001:db8:a12::/48, policy test-\\w+\\) and is never blocked\\n {2}ip: allowlisted by 2001:db8:a12::/48\\n$`));
+    assert.equal(refused.stdout, '');
+    assertNoStack(refused);
+    await assert.rejects(riposte.client.workflow.getHandle(`block:${ip}`).describe(), WorkflowNotFoundError);
+  });
+
+  test('invalid input is shown as the API\'s error with the field paths, exit 1', async () => {
+    const ambiguous = await cli(['block', '010.0.0.1', '--reason', 'x'], env);
+    assert.equal(ambiguous.code, 1);
+    assert.equal(ambiguous.stderr, 'error: the request body is not valid\n  ip: invalid IP address "010.0.0.1": IPv4 must be four decimal octets without leading zeros\n');
+    const duration = await cli(['block', uniqueAddress(), '--reason', 'x', '--duration', '1 week'], env);
+    assert.equal(duration.code, 1);
+    assert.match(duration.stderr, /^ {2}duration: a whole number followed by s, m, h or d, e\.g\. 24h$/m);
+    const notAnId = await cli(['approve', 'block:192.0.2.1'], env);
+    assert.equal(notAnId.code, 1);
+    assert.match(notAnId.stderr, /^error: no such incident/);
+  });
+
+  test('bad usage exits 2 with the help; --help exits 0', async () => {
+    const cases: { args: string[]; error: RegExp; usage: RegExp }[] = [
+      { args: [], error: /^error: no command given$/m, usage: /^Usage: riposte <command> \[options\]$/m },
+      { args: ['frobnicate'], error: /^error: unknown command "frobnicate"$/m, usage: /^Commands:$/m },
+      { args: ['approve'], error: /^error: missing ID$/m, usage: /^Usage: riposte approve ID \[--comment TEXT\] \[--json\]$/m },
+      { args: ['approve', 'a', 'b'], error: /^error: unexpected argument "b"$/m, usage: /^Usage: riposte approve /m },
+      { args: ['block', '192.0.2.1'], error: /^error: --reason is required$/m, usage: /^Usage: riposte block IP --reason TEXT \[--duration D\]/m },
+      { args: ['block', '192.0.2.1', '--reason'], error: /^error: Option '--reason <value>' argument missing$/m, usage: /^Usage: riposte block /m },
+      { args: ['blocks', '--force'], error: /^error: Unknown option '--force'$/m, usage: /^Usage: riposte blocks \[--json\]$/m },
+      { args: ['policy'], error: /^error: policy needs a subcommand: check$/m, usage: /^Usage: riposte policy check FILE$/m },
+      { args: ['policy', 'apply', 'x.yaml'], error: /^error: unknown policy subcommand "apply"/m, usage: /^Usage: riposte policy check FILE$/m },
+      { args: ['--url', 'http://x', 'blocks'], error: /^error: options go after the command/m, usage: /^Commands:$/m },
+      { args: ['blocks', '--url', 'ftp://x'], error: /^error: --url must be an http or https URL$/m, usage: /^Usage: riposte blocks/m },
+    ];
+    // Two at a time: a burst of node processes would starve the timing-sensitive tests running alongside.
+    const results = await inPairs(cases.map((c) => () => cli(c.args, env)));
+    results.forEach((r, i) => {
+      const { args, error, usage } = cases[i]!;
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, error, args.join(' '));
+      assert.match(r.stderr, usage, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+      assertNoStack(r);
+    });
+
+    const helps = await inPairs([['--help'], ['help'], ['block', '--help'], ['policy', 'check', '-h'], ['help', 'status']].map((args) => () => cli(args, {})));
+    for (const h of helps) {
+      assert.equal(h.code, 0, h.stderr);
+      assert.match(h.stdout, /^Usage: riposte /);
+    }
+    for (const name of ['approve ID', 'reject ID', 'pause ID', 'resume ID', 'status ID', 'block IP', 'unblock IP', 'blocks', 'incidents', 'policy check FILE']) {
+      assert.match(helps[0]!.stdout, new RegExp(`^ {2}${name} `, 'm'));
+    }
+    assert.match(helps[2]!.stdout, /--duration D +how long: a whole number and s, m, h or d \(default 24h, at most 365d\)/);
+  });
+
+  test('an unreachable API, a missing key and a wrong key: a clear message, exit 1, and the key never printed', async () => {
+    const port = await closedPort();
+    const down = await cli(['blocks'], { ...env, RIPOSTE_URL: `http://127.0.0.1:${port}` });
+    assert.equal(down.code, 1);
+    assert.equal(down.stderr, `error: cannot reach the Riposte API at http://127.0.0.1:${port} (ECONNREFUSED)\nhint: is Riposte running (npm start, or npm run api)? Set RIPOSTE_URL to point elsewhere.\n`);
+
+    const noKey = await cli(['blocks'], { ...env, RIPOSTE_API_KEY: undefined });
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /^error: no API key: set RIPOSTE_API_KEY, or RIPOSTE_API_KEY_FILE to a file holding it\n/);
+
+    const wrongKey = 'wrong-key-for-the-cli-test-0123456789';
+    const wrong = await cli(['approve', 'brute-force:192.0.2.1'], { ...env, RIPOSTE_API_KEY: wrongKey });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^error: send a valid API key[^\n]*\nhint: the key from RIPOSTE_API_KEY was not accepted by http:\/\/127\.0\.0\.1:\d+\n$/);
+    for (const r of [down, noKey, wrong]) {
+      assert.ok(!(r.stdout + r.stderr).includes(wrongKey) && !(r.stdout + r.stderr).includes(alice.key), 'the key is never printed');
+      assertNoStack(r);
+    }
+
+    const badKey = await cli(['blocks'], { ...env, RIPOSTE_API_KEY: 'has a space in it 0123456789' });
+    assert.equal(badKey.code, 1);
+    assert.equal(badKey.stderr, 'error: the API key from RIPOSTE_API_KEY contains characters an HTTP header cannot carry\n');
+  });
+
+  test('the key from RIPOSTE_API_KEY_FILE, or from the development key file', async () => {
+    const keyFile = join(scratch, 'api-key');
+    await writeFile(keyFile, `${TEST_API_KEY}\n`, { mode: 0o600 });
+    const fromFile = await cli(['blocks'], { ...env, RIPOSTE_API_KEY: undefined, RIPOSTE_API_KEY_FILE: keyFile });
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+
+    const both = await cli(['blocks'], { ...env, RIPOSTE_API_KEY_FILE: keyFile });
+    assert.equal(both.code, 1);
+    assert.equal(both.stderr, 'error: set RIPOSTE_API_KEY or RIPOSTE_API_KEY_FILE, not both\n');
+
+    const dataDir = join(scratch, 'data');
+    await mkdir(dataDir);
+    await writeFile(join(dataDir, 'dev-api-key'), `${TEST_API_KEY}\n`);
+    const devKey = await cli(['blocks'], { ...env, RIPOSTE_API_KEY: undefined, RIPOSTE_DATA_DIR: dataDir });
+    assert.equal(devKey.code, 0, devKey.stderr);
+  });
+
+  test('policy check: the version of a valid file; every path at fault in an invalid one, exit 1', async () => {
+    const valid = join(scratch, 'valid.yaml');
+    await writeFile(valid, 'allowlist: [10.0.0.0/8]\nplaybooks:\n  brute-force:\n    mode: auto\n    blockDuration: 7d\n');
+    const ok = await cli(['policy', 'check', valid], {});
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^.+valid\.yaml: valid, version sha256:[0-9a-f]{16}\n$/);
+
+    const invalid = join(scratch, 'invalid.yaml');
+    await writeFile(invalid, 'allowlist: [010.0.0.0/8]\nplaybooks:\n  brute-force:\n    blockDuration: 24 hours\n    colour: red\nenforcment: {}\n');
+    const bad = await cli(['policy', 'check', invalid], {});
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^error: policy .+invalid\.yaml is invalid:\n/);
+    assert.match(bad.stderr, /^ {2}allowlist\.0: invalid IP address "010\.0\.0\.0"/m);
+    assert.match(bad.stderr, /^ {2}playbooks\.brute-force\.blockDuration: a whole number followed by s, m, h or d, e\.g\. 24h$/m);
+    assert.match(bad.stderr, /^ {2}playbooks\.brute-force: Unrecognized key: "colour"$/m);
+    assert.match(bad.stderr, /^ {2}\(top level\): Unrecognized key: "enforcment"$/m);
+    assertNoStack(bad);
+
+    const missing = await cli(['policy', 'check', join(scratch, 'nope.yaml')], {});
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: policy .+nope\.yaml: cannot read \(ENOENT\)\n$/);
+  });
+
+  test('`npx riposte` runs the CLI through its bin shim, from any directory', async () => {
+    const shim = await cli(['--help'], {}, { command: [process.execPath, join(projectDir, 'cli/riposte.mjs')], cwd: tmpdir() });
+    assert.equal(shim.code, 0, shim.stderr);
+    assert.match(shim.stdout, /^Usage: riposte <command>/);
+    const npx = await cli(['--help'], {}, { command: ['npm', 'exec', '--no', '--', 'riposte'] });
+    assert.equal(npx.code, 0, npx.stderr);
+    assert.match(npx.stdout, /^Usage: riposte <command>/);
+  });
+});
