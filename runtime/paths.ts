@@ -6,5 +6,7 @@ export const dataPaths = (config: Pick<Config, 'dataDir'>) => ({
   temporalDb: join(config.dataDir, 'temporal.db'),
   edlFile: join(config.dataDir, 'edl-blocklist.json'),
   dryRunLog: join(config.dataDir, 'dry-run.jsonl'),
+  /** The audit trail's JSON lines, unless RIPOSTE_AUDIT_FILE names another file. */
+  auditFile: join(config.dataDir, 'audit.jsonl'),
   devApiKey: join(config.dataDir, 'dev-api-key'),
 });

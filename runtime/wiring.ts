@@ -44,7 +44,9 @@ export async function auditSink(config: Config, logger: Logger = createLogger(co
     ...(config.audit.hec ? [createHttpAuditSink({ format: 'splunk-hec', url: config.audit.hec.url, token: config.audit.hec.token, log })] : []),
     ...(config.audit.webhookUrl ? [createHttpAuditSink({ format: 'json', url: config.audit.webhookUrl, log })] : []),
   ];
-  return combineAuditSinks(await openJsonlAuditSink(auditFile(config)), forwarders);
+  const file = await openJsonlAuditSink(auditFile(config));
+  logger.info('audit trail', { file: auditFile(config), siem: [...(config.audit.hec ? ['splunk-hec'] : []), ...(config.audit.webhookUrl ? ['webhook'] : [])] });
+  return combineAuditSinks(file, forwarders);
 }
 
 /** Names and roles only: which principals this API accepts, for the operator reading the start-up log. */

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import {
+  type AuditRecord, type AuditSink, combineAuditSinks, createHttpAuditSink, createJsonlAuditReader, type HttpAuditSink, JsonlAuditSink,
+} from '../../activities/audit/index.ts';
+import { EdlFile } from '../../activities/enforce/edlFile.ts';
+import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
+import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
+import { createLogEnforcer } from '../../activities/enforce/logEnforcer.ts';
+import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
+import { createWebhookNotifier } from '../../activities/notify/webhookNotifier.ts';
+import { createApp } from '../../api/app.ts';
+import { signalIncident } from '../../api/incidentStarter.ts';
+import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../../domain/alert.ts';
+import type { IncidentState } from '../../domain/incident.ts';
+import { canonicalCidr } from '../../domain/ip.ts';
+import type { PolicySnapshot } from '../../domain/policy.ts';
+import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
+import { blockWorkflowId } from '../../workflows/ids.ts';
+import { approveSignal, statusQuery, unblockSignal } from '../../workflows/messages.ts';
+import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
+import { eventually, quietRuntime, suiteServer, TEST_API_KEY, testPolicy, uniqueAddress } from '../support/temporal.ts';
+
+const HEC_TOKEN = 'hec-0f1e2d3c-audit-e2e-token';
+
+/**
+ * The audit trail end to end: the real workers on the suite's Temporal server, the real JSON-lines file, a Splunk HEC
+ * forwarder and a notification webhook at real local HTTP servers, and GET /v1/audit on the real Express app.
+ */
+describe('audit trail', () => {
+  let dataDir: string;
+  let auditPath: string;
+  let file: JsonlAuditSink;
+  let hecSink: HttpAuditSink;
+  let audit: AuditSink;
+  let hec: HttpReceiver;
+  let hook: HttpReceiver;
+  let connection: Connection;
+  let client: Client;
+  let native: NativeConnection;
+  const workers: Worker[] = [];
+  const running: Promise<void>[] = [];
+  let api: { url: string; close(): Promise<void> };
+
+  async function startWorkers(taskQueue: string, points: EnforcementPoint[], policy: PolicySnapshot): Promise<void> {
+    const created = await createRiposteWorkers({
+      connection: native,
+      client,
+      namespace: 'default',
+      taskQueue,
+      enforcementTaskQueue: `${taskQueue}-enforcement`,
+      enforcementPoints: points,
+      allowlist: policy.allowlist.map(canonicalCidr),
+      maxEnforcementActionsPerSecond: policy.enforcement.maxActionsPerSecond,
+      notifiers: [createWebhookNotifier({ url: `${hook.url}/notify` })],
+      geoip: await openDbipGeoIp(),
+      workflowBundle: { codePath: suiteServer().bundlePath },
+      audit,
+    });
+    workers.push(...created);
+    running.push(...created.map((w) => w.run()));
+  }
+
+  before(async () => {
+    quietRuntime();
+    dataDir = await mkdtemp(join(tmpdir(), 'riposte-audit-e2e-'));
+    auditPath = join(dataDir, 'audit.jsonl');
+    hec = await startReceiver(() => ({ status: 200, body: '{"text":"Success","code":0}' }));
+    hook = await startReceiver();
+    file = await JsonlAuditSink.open(auditPath);
+    hecSink = createHttpAuditSink({ format: 'splunk-hec', url: hec.url, token: HEC_TOKEN, log: { info() {}, warn() {}, error() {} } });
+    audit = combineAuditSinks(file, [hecSink]);
+    connection = await Connection.connect({ address: suiteServer().address });
+    client = new Client({ connection, namespace: 'default' });
+    native = await NativeConnection.connect({ address: suiteServer().address });
+    const app = createApp({
+      client,
+      taskQueue: 'unused',
+      apiKeys: [TEST_API_KEY],
+      maxBodyBytes: 64 * 1024,
+      coalesceWindowMs: 5,
+      policy: () => testPolicy(),
+      blocklist: new EdlFile(join(dataDir, 'unused.json')),
+      audit: createJsonlAuditReader(auditPath),
+      links: {},
+      log: () => undefined,
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((ok) => server.once('listening', ok));
+    api = {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+    };
+  });
+
+  after(async () => {
+    for (const worker of workers) worker.shutdown();
+    await Promise.all(running);
+    await audit?.close();
+    await api?.close();
+    await native?.close();
+    await connection?.close();
+    await hec?.close();
+    await hook?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const alert = (id: string): AlertSummary => ({ id, source: 'generic', type: 'auth.failure', severity: 7, count: 4, receivedAt: new Date().toISOString() });
+
+  async function raise(taskQueue: string, policy: PolicySnapshot, address: string, alertIds: string[]): Promise<string> {
+    const id = `brute-force:${address}`;
+    await signalIncident(client, taskQueue, id, { playbook: 'brute-force', entity: address, policy, links: {} }, addToBatch(EMPTY_BATCH, alertIds.map(alert)));
+    return id;
+  }
+
+  async function statusOf(id: string, wanted: IncidentState['status']): Promise<IncidentState> {
+    return eventually(`${id} to be ${wanted}`, async () => {
+      const state = await client.workflow.getHandle(id).query(statusQuery);
+      return state.status === wanted ? state : undefined;
+    });
+  }
+
+  async function recordsOf(incidentId: string): Promise<AuditRecord[]> {
+    return (await createJsonlAuditReader(auditPath).query({ incident: incidentId, limit: 1000 })).records;
+  }
+
+  async function waitForRecords(what: string, incidentId: string, done: (records: AuditRecord[]) => boolean, timeoutMs = 20_000): Promise<AuditRecord[]> {
+    return eventually(what, async () => {
+      const records = await recordsOf(incidentId);
+      return done(records) ? records : undefined;
+    }, timeoutMs);
+  }
+
+  const afterOf = (records: AuditRecord[], pred: (r: AuditRecord) => boolean) => records.filter((r) => r.phase === 'after' && pred(r));
+
+  /** Every attempt wrote exactly one before and one after record, in that order. */
+  function assertPaired(records: AuditRecord[]): void {
+    const byAttempt = new Map<string, AuditRecord[]>();
+    for (const r of records) {
+      assert.ok(r.activity, `record ${r.id} names its activity`);
+      const key = `${r.activity.workflowId}/${r.activity.runId}/${r.activity.activityId}/${r.activity.attempt}`;
+      byAttempt.set(key, [...(byAttempt.get(key) ?? []), r]);
+    }
+    for (const [key, pair] of byAttempt) assert.deepEqual(pair.map((r) => r.phase), ['before', 'after'], key);
+    assert.equal(new Set(records.map((r) => r.id)).size, records.length, 'no duplicate record ids');
+  }
+
+  test('an approved incident: before and after records for each enforcement point and notification, with principal, policy version, incident and alerts', async () => {
+    const taskQueue = `audit-ok-${Date.now().toString(36)}`;
+    const policy = testPolicy({
+      playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', approvalTimeout: '1h', reviewWindow: '1m', notify: ['webhook', 'slack'] } },
+      enforcement: { points: ['edl', 'log'] },
+    });
+    await startWorkers(taskQueue, [createEdlEnforcer(new EdlFile(join(dataDir, 'edl.json'))), createLogEnforcer({ path: join(dataDir, 'dry-run.jsonl') })], policy);
+    const address = uniqueAddress();
+    const alertIds = ['evt-audit-1', 'evt-audit-2'];
+    const incidentId = await raise(taskQueue, policy, address, alertIds);
+    await statusOf(incidentId, 'awaiting_approval');
+    await waitForRecords('the awaiting-approval notifications', incidentId, (rs) => afterOf(rs, (r) => r.action === 'notify').length === 2);
+    const sinceApproval = Date.now();
+    await client.workflow.getHandle(incidentId).signal(approveSignal, { by: 'alice', comment: 'confirmed' });
+    await statusOf(incidentId, 'contained');
+
+    const applied = await waitForRecords('apply and notification records', incidentId, (rs) =>
+      afterOf(rs, (r) => r.action === 'block.apply').length === 2 && afterOf(rs, (r) => r.action === 'notify').length === 4);
+    assertPaired(applied);
+
+    const blockId = blockWorkflowId(address);
+    for (const point of ['edl', 'log']) {
+      const records = applied.filter((r) => r.action === 'block.apply' && r.point === point);
+      assert.deepEqual(records.map((r) => r.phase), ['before', 'after'], point);
+      for (const r of records) {
+        assert.equal(r.target, address);
+        assert.equal(r.trigger.incidentId, incidentId);
+        assert.deepEqual(r.trigger.alertIds, alertIds);
+        assert.equal(r.trigger.blockWorkflowId, blockId);
+        assert.equal(r.trigger.reason !== null && r.trigger.reason.length > 0, true);
+        assert.deepEqual(r.actor, { kind: 'principal', name: 'alice' });
+        assert.equal(r.policyVersion, policy.version);
+        assert.equal(r.activity?.workflowId, blockId);
+        assert.equal(r.activity?.activityType, 'applyBlock');
+        const expiresAt = Date.parse(String(r.parameters.expiresAt));
+        assert.ok(expiresAt > Date.now() + 50 * 60_000 && expiresAt <= Date.now() + 60 * 60_000, `expiresAt ${r.parameters.expiresAt} is about an hour away`);
+      }
+      assert.deepEqual([records[1]!.result, records[1]!.error], ['success', undefined]);
+      assert.ok(Date.parse(records[0]!.at) >= sinceApproval);
+    }
+
+    const notifications = afterOf(applied, (r) => r.action === 'notify');
+    assert.deepEqual(notifications.map((r) => [r.route, r.result, r.actor.name, r.parameters.status]).sort(), [
+      ['slack', 'skipped', 'alice', 'contained'],
+      ['slack', 'skipped', 'automation', 'awaiting_approval'],
+      ['webhook', 'success', 'alice', 'contained'],
+      ['webhook', 'success', 'automation', 'awaiting_approval'],
+    ]);
+    for (const r of notifications) {
+      assert.equal(r.policyVersion, policy.version);
+      assert.deepEqual(r.trigger.alertIds, alertIds);
+      assert.equal(r.target, address);
+      assert.equal(r.activity?.workflowId, incidentId);
+    }
+    assert.equal(hook.requests.filter((r) => r.body.includes(incidentId)).length, 2, 'two notifications were actually sent');
+
+    // An unblock by a person: removal records name them.
+    await client.workflow.getHandle(blockId).signal(unblockSignal, { by: 'bob', reason: 'false positive' });
+    await client.workflow.getHandle(blockId).result();
+    const all = await waitForRecords('removal records', incidentId, (rs) => afterOf(rs, (r) => r.action === 'block.remove').length === 2);
+    assertPaired(all);
+    for (const r of all.filter((x) => x.action === 'block.remove')) {
+      assert.deepEqual(r.actor, { kind: 'principal', name: 'bob' });
+      assert.equal(r.trigger.reason, 'unblocked: false positive');
+      assert.equal(r.trigger.incidentId, incidentId);
+      assert.equal(r.policyVersion, policy.version);
+      if (r.phase === 'after') assert.equal(r.result, 'success');
+    }
+
+    // The SIEM saw the same records, shaped as HEC events with the Splunk header.
+    assert.equal(await hecSink.flush(5_000), true);
+    const events = hec.requests.flatMap((req) => {
+      assert.equal(req.headers.authorization, `Splunk ${HEC_TOKEN}`);
+      assert.equal(req.url, '/services/collector/event');
+      return req.body.split('\n').map((line) => JSON.parse(line));
+    });
+    const delivered = new Set(events.filter((e) => e.sourcetype === 'riposte:audit' && e.event.trigger.incidentId === incidentId).map((e) => e.event.id));
+    assert.deepEqual(delivered, new Set(all.map((r) => r.id)));
+
+    // GET /v1/audit filters by incident and since, newest last.
+    const call = async (query: string) => {
+      const res = await fetch(`${api.url}/v1/audit${query}`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
+      return { status: res.status, json: await res.json() as any };
+    };
+    const byIncident = await call(`?incident=${encodeURIComponent(incidentId)}`);
+    assert.equal(byIncident.status, 200);
+    assert.deepEqual(byIncident.json.records.map((r: AuditRecord) => r.id), all.map((r) => r.id));
+    assert.equal(byIncident.json.truncated, false);
+    const times = byIncident.json.records.map((r: AuditRecord) => Date.parse(r.at));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'newest last');
+
+    const since = await call(`?incident=${encodeURIComponent(incidentId)}&since=${new Date(sinceApproval).toISOString()}`);
+    const expected = all.filter((r) => Date.parse(r.at) >= sinceApproval);
+    assert.deepEqual(since.json.records.map((r: AuditRecord) => r.id), expected.map((r) => r.id));
+    assert.ok(expected.length < all.length && !since.json.records.some((r: AuditRecord) => r.parameters.status === 'awaiting_approval'));
+
+    const limited = await call(`?incident=${encodeURIComponent(incidentId)}&limit=2`);
+    assert.deepEqual(limited.json.records.map((r: AuditRecord) => r.id), all.slice(-2).map((r) => r.id));
+    assert.equal(limited.json.truncated, true);
+    assert.equal((await call('?since=yesterday')).status, 400);
+    assert.equal((await call('?limit=0')).status, 400);
+    assert.equal((await call('?incidnet=x')).status, 400);
+
+    await client.workflow.getHandle(incidentId).terminate('test done');
+  });
+
+  test('failing enforcement points: a failure after-record with the error, one pair per retry attempt', async () => {
+    const taskQueue = `audit-fail-${Date.now().toString(36)}`;
+    const policy = testPolicy({
+      playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', reviewWindow: '1m', notify: [] } },
+      enforcement: { points: ['edl', 'nftables'] },
+    });
+    // The EDL file's directory cannot be created (a plain file is in the way); nftables is in the policy but not on this worker.
+    const blocker = join(dataDir, 'not-a-directory');
+    await writeFile(blocker, '');
+    await startWorkers(taskQueue, [createEdlEnforcer(new EdlFile(join(blocker, 'edl.json')))], policy);
+    const address = uniqueAddress();
+    const incidentId = await raise(taskQueue, policy, address, ['evt-fail-1']);
+
+    const records = await waitForRecords('two failed EDL attempts and the nftables refusal', incidentId, (rs) =>
+      afterOf(rs, (r) => r.point === 'edl').length >= 2 && afterOf(rs, (r) => r.point === 'nftables').length === 1);
+    const blockId = blockWorkflowId(address);
+    await client.workflow.getHandle(blockId).terminate('test done');
+    await client.workflow.getHandle(incidentId).terminate('test done');
+    assertPaired(records);
+
+    const nft = afterOf(records, (r) => r.point === 'nftables');
+    assert.equal(nft[0]!.result, 'failure');
+    assert.equal(nft[0]!.error, 'enforcement point nftables is not configured on this worker');
+    assert.equal(nft[0]!.activity?.attempt, 1, 'a non-retryable refusal is attempted once');
+
+    const edl = afterOf(records, (r) => r.point === 'edl');
+    assert.deepEqual(edl.slice(0, 2).map((r) => r.activity?.attempt), [1, 2]);
+    for (const r of edl) {
+      assert.equal(r.result, 'failure');
+      assert.match(r.error!, /ENOTDIR/);
+      assert.deepEqual(r.actor, { kind: 'automation', name: 'automation' });
+      assert.equal(r.policyVersion, policy.version);
+      assert.deepEqual(r.trigger.alertIds, ['evt-fail-1']);
+      assert.equal(r.trigger.blockWorkflowId, blockId);
+    }
+    assert.notEqual(edl[0]!.id, edl[1]!.id, 'each attempt has records of its own');
+  });
+});
