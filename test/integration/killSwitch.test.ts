@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
-import { statusQuery } from '../../workflows/messages.ts';
+import { statusQuery, timelineQuery } from '../../workflows/messages.ts';
 import { eventually, ISOLATED_NAMESPACE, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 // The kill switch is namespace-wide, so this file runs in a namespace of its own and never pauses other tests.
@@ -63,8 +63,17 @@ test(`with ${INCIDENTS} incidents in flight, no enforcement call starts after th
     const states = await Promise.all(addresses.map((ip) => riposte.client.workflow.getHandle(`brute-force:${ip}`).query(statusQuery)));
     return states.every((s) => s.status === 'contained') ? true : undefined;
   }, 30_000);
-  const firstAfter = Math.min(...applies.filter((a) => a.at > acknowledgedAt).map((a) => a.at));
-  assert.ok(firstAfter - resumedAt < 5_000, `waiting incidents continued ${firstAfter - resumedAt} ms after resume`);
+  // An incident continues when its workflow leaves the kill-switch hold, which its timeline records in workflow time.
+  const held = addresses.filter((ip) => !applies.some((a) => a.address === ip && a.at < acknowledgedAt));
+  const continued = await Promise.all(held.map(async (ip) => {
+    const timeline = await riposte.client.workflow.getHandle(`brute-force:${ip}`).query(timelineQuery);
+    const entry = timeline.find((e) => e.event === 'status:containing' && Date.parse(e.at) >= resumedAt - 1_000);
+    return entry ? Date.parse(entry.at) : undefined;
+  }));
+  const resumedTimes = continued.filter((t): t is number => t !== undefined);
+  assert.ok(resumedTimes.length > 0, 'some incidents were held by the kill switch itself');
+  const firstContinued = Math.min(...resumedTimes);
+  assert.ok(firstContinued - resumedAt < 5_000, `waiting incidents continued ${firstContinued - resumedAt} ms after resume`);
 });
 
 test('the kill switch survives a restart of the workers', async () => {
