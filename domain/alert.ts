@@ -1,17 +1,7 @@
 import { z } from 'zod';
-import { canonicalIp } from './ip.ts';
+import { ipAddressField } from './addressFields.ts';
 
 export const ALERT_SOURCES = ['generic', 'humio', 'elastic', 'splunk', 'wazuh', 'graylog'] as const;
-
-/** An address field: canonicalised on the way in, refused when ambiguous. */
-export const ipAddressField = z.string().max(64).transform((value, ctx) => {
-  try {
-    return canonicalIp(value).address;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 /** A SIEM alert after normalisation: the one shape every playbook reads. */
 export const alertSchema = z.object({

@@ -4,7 +4,7 @@ export const DURATION_PATTERN = /^([1-9]\d{0,6})(s|m|h|d)$/;
 
 /** Milliseconds for a policy duration such as `90s`, `15m`, `24h` or `7d`. */
 export function parseDuration(text: string): number {
-  const match = DURATION_PATTERN.exec(text);
+  const match = text.match(DURATION_PATTERN);
   if (!match) throw new Error(`invalid duration ${JSON.stringify(text)}: use a whole number followed by s, m, h or d`);
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }

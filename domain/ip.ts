@@ -48,7 +48,7 @@ function parseStrict(input: string): ipaddr.IPv4 | ipaddr.IPv6 {
     }
     return parsed;
   }
-  const quad = DOTTED_QUAD.exec(input);
+  const quad = input.match(DOTTED_QUAD);
   if (!quad) throw new InvalidIpError(input, 'IPv4 must be four decimal octets without leading zeros');
   if (quad.slice(1).some((octet) => Number(octet) > 255)) throw new InvalidIpError(input, 'octet above 255');
   return ipaddr.IPv4.parse(input);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
-import { canonicalCidr } from './ip.ts';
+import { cidrField } from './addressFields.ts';
 
 export const MODES = ['observe', 'approve', 'auto'] as const;
 export type Mode = (typeof MODES)[number];
@@ -13,14 +13,6 @@ export type NotificationRoute = (typeof NOTIFICATION_ROUTES)[number];
 
 const duration = z.string().regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d, e.g. 24h').transform(parseDuration);
 
-const cidr = z.string().transform((value, ctx) => {
-  try {
-    return canonicalCidr(value).text;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 const playbookPolicySchema = z.object({
   mode: z.enum(MODES).default('approve'),
@@ -32,7 +24,7 @@ const playbookPolicySchema = z.object({
 
 /** The response policy file (config/policy.yaml); durations arrive as text and leave as milliseconds. */
 export const policySchema = z.object({
-  allowlist: z.array(cidr).default([]),
+  allowlist: z.array(cidrField).default([]),
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
   enforcement: z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ROLES } from '../api/access.ts';
 import type { ApiKeySpec } from '../api/auth.ts';
 import type { WebhookSecret } from '../api/signature.ts';
-import { canonicalCidr } from '../domain/ip.ts';
+import { cidrField } from '../domain/addressFields.ts';
 
 /**
  * The principals file (`RIPOSTE_PRINCIPALS_FILE`, default `config/principals.yaml` when it exists): API keys with a
@@ -20,14 +20,6 @@ import { canonicalCidr } from '../domain/ip.ts';
 export const PRINCIPAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const nameField = z.string().regex(PRINCIPAL_NAME, 'letters, digits and . _ @ + - (no colon), at most 64 characters');
 
-const cidrField = z.string().transform((value, ctx) => {
-  try {
-    return canonicalCidr(value).text;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 const keySchema = z.object({
   name: nameField,

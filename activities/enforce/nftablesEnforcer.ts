@@ -48,7 +48,7 @@ interface Operation {
 
 function tableName(table = 'inet riposte'): string {
   // The name is spliced into nft batch text, so anything but a plain identifier could smuggle in commands.
-  const match = /^(?:inet )?([A-Za-z][A-Za-z0-9_]{0,63})$/.exec(table);
+  const match = table.match(/^(?:inet )?([A-Za-z][A-Za-z0-9_]{0,63})$/);
   if (!match) throw new Error('nftables table must be "inet <name>" with a plain identifier');
   return `inet ${match[1]}`;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type AlertInput, ipAddressField } from '../../domain/alert.ts';
+import { ipAddressField } from '../../domain/addressFields.ts';
+import type { AlertInput } from '../../domain/alert.ts';
 
 // LogScale templates render every placeholder as text, so numbers may arrive as strings.
 const wholeNumber = z.union([z.number(), z.string().regex(/^\d{1,7}$/).transform(Number)]);

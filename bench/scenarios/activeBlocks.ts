@@ -40,7 +40,7 @@ export function documentationAddresses(count: number, ipv6Prefix = 0x10): string
 
 interface Exec { stdout: string; stderr: string; code: number }
 
-function exec(file: string, args: readonly string[], input?: string, timeoutMs = 60_000): Promise<Exec> {
+function runProcess(file: string, args: readonly string[], input?: string, timeoutMs = 60_000): Promise<Exec> {
   return new Promise((resolve) => {
     const child = execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : -1) : 0 });
@@ -51,7 +51,7 @@ function exec(file: string, args: readonly string[], input?: string, timeoutMs =
 }
 
 async function must(file: string, args: readonly string[], input?: string): Promise<string> {
-  const result = await exec(file, args, input);
+  const result = await runProcess(file, args, input);
   if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim().slice(0, 300)}`);
   return result.stdout;
 }
@@ -61,7 +61,7 @@ const round = (v: number) => Math.round(v * 10) / 10;
 /** Current resident set size of a process, in MiB (the stack's helper reads the peak, VmHWM). */
 async function rssMiB(pid: number | undefined): Promise<number | null> {
   try {
-    const kib = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    const kib = Number((await readFile(`/proc/${pid}/status`, 'utf8')).match(/VmRSS:\s+(\d+)/)?.[1]);
     return Number.isFinite(kib) ? Math.round(kib / 1024) : null;
   } catch {
     return null;
@@ -175,7 +175,7 @@ async function nftablesPart(ctx: BenchContext, addresses: readonly string[], sin
     );
   } finally {
     // Deleting the namespace takes its tables with it.
-    await exec('ip', ['netns', 'del', netns]);
+    await runProcess('ip', ['netns', 'del', netns]);
   }
 }
 

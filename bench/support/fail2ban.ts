@@ -329,7 +329,7 @@ export async function startFail2ban(options: { netns: string; dir: string; maxre
     throw err;
   }
 
-  const backend = /Initiated '(\w+)' backend/.exec(await readFile(serverLog, 'utf8').catch(() => ''))?.[1] ?? 'unknown';
+  const backend = (await readFile(serverLog, 'utf8').catch(() => '')).match(/Initiated '(\w+)' backend/)?.[1] ?? 'unknown';
   if (backend !== settings.backend) log(`fail2ban: WARNING: jail runs the '${backend}' backend, not '${settings.backend}' (is python3-pyinotify installed?)`);
   log(`fail2ban: ${v} in netns ${netns}, jail ${JAIL} (backend ${backend}, maxretry ${maxretry}, action nftables allports)`);
 

@@ -9,8 +9,8 @@ function run(file: string, args: readonly string[]): Promise<string> {
 
 export interface Namespace {
   name: string;
-  exec(argv: readonly string[]): Promise<string>;
-  /** Like exec, but through nsenter, which skips `ip netns exec`'s mount namespace: cheaper for tight polling loops. */
+  run(argv: readonly string[]): Promise<string>;
+  /** Like run, but through nsenter, which skips `ip netns exec`'s mount namespace: cheaper for tight polling loops. */
   enter(argv: readonly string[]): Promise<string>;
   remove(): Promise<void>;
 }
@@ -22,7 +22,7 @@ export async function createNamespace(prefix: string): Promise<Namespace> {
   await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   return {
     name,
-    exec: (argv) => run('ip', ['netns', 'exec', name, ...argv]),
+    run: (argv) => run('ip', ['netns', 'exec', name, ...argv]),
     enter: (argv) => run('nsenter', [`--net=/run/netns/${name}`, '--', ...argv]),
     remove: () => run('ip', ['netns', 'delete', name]).then(() => undefined, () => undefined),
   };

@@ -69,7 +69,7 @@ export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts', env:
     async peakRssMiB() {
       try {
         const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-        const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+        const kib = Number(status.match(/VmHWM:\s+(\d+)/)?.[1]);
         return Number.isFinite(kib) ? Math.round(kib / 1024) : null;
       } catch {
         return null;
