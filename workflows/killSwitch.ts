@@ -1,8 +1,13 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.ts';
 import type { ControlState } from './control.ts';
 
-// A failure to read the kill switch is retried, never taken as permission.
+// A failure to read the kill switch is retried, never taken as permission. The first look is a local activity, so
+// the usual case (not paused) costs no round trip through the server; holding on to a pause is a heartbeating one.
+const { waitForContainmentAllowed: lookAtKillSwitch } = proxyLocalActivities<ControlActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '10s' },
+});
 const { waitForContainmentAllowed } = proxyActivities<ControlActivities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '20s',
@@ -14,9 +19,9 @@ const { waitForContainmentAllowed } = proxyActivities<ControlActivities>({
  * away; after that each activity waits up to a minute, polling, so a long pause costs few history events.
  */
 export async function killSwitchCleared(onHeld: (control: ControlState) => void = () => undefined): Promise<void> {
-  for (let waitMs = 0; ; waitMs = 60_000) {
-    const control = await waitForContainmentAllowed({ maxWaitMs: waitMs });
-    if (!control.paused) return;
+  let control = await lookAtKillSwitch({ maxWaitMs: 0 });
+  while (control.paused) {
     onHeld(control);
+    control = await waitForContainmentAllowed({ maxWaitMs: 60_000 });
   }
 }
