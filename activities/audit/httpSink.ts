@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseEndpoint } from '../notify/notification.ts';
 import type { AuditRecord, AuditSink } from './record.ts';
+import { describeFetchError } from '../fetchErrors.ts';
 
 export interface AuditSinkLog {
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -85,7 +86,7 @@ export function createHttpAuditSink(options: HttpAuditSinkOptions): HttpAuditSin
     try {
       res = await fetch(url, { method: 'POST', headers, body: body(batch), signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
-      return failed('retry', `request failed: ${fetchErrorCode(err, timeoutMs)}`);
+      return failed('retry', `request failed: ${describeFetchError(err, timeoutMs)}`);
     }
     const detail = await safeDetail(res, secrets);
     if (res.ok) return 'sent';
@@ -175,13 +176,6 @@ export function createHttpAuditSink(options: HttpAuditSinkOptions): HttpAuditSin
       if (queue.length > 0) options.log.error('audit records not delivered to the SIEM at shutdown; they remain in the audit file', { sink: label, records: queue.length });
     },
   };
-}
-
-function fetchErrorCode(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; cause?: { code?: unknown } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs}ms`;
-  const code = e?.cause?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'network error';
 }
 
 /** HEC explains a refusal in `{"text": "...", "code": n}`; keep that text only when it is short, plain and secret-free. */

@@ -1,3 +1,5 @@
+import { describeFetchError } from '../fetchErrors.ts';
+
 /** What every notifier is told about an incident; channel-specific rendering happens in each adapter. */
 export interface IncidentNotification {
   incidentId: string;
@@ -79,13 +81,6 @@ export async function postJson(url: URL, body: unknown, opts: PostOptions): Prom
   if (res.status >= 400 && res.status < 500 && res.status !== 429) throw new NotificationRejected(msg, res.status);
   const retryAfter = res.status === 429 ? res.headers.get('retry-after') : null;
   throw new Error(retryAfter && /^\d{1,6}$/.test(retryAfter) ? `${msg} (retry after ${retryAfter}s)` : msg);
-}
-
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; cause?: { code?: unknown } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs}ms`;
-  const code = e?.cause?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'network error';
 }
 
 /**
