@@ -75,13 +75,15 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
         await killSwitchCleared();
         state.state = 'applying';
         appliedUntil = state.expiresAt;
-        await applyEverywhere(appliedUntil);
-        state.state = 'active';
+        // Listed with its expiry from the start, so no listing shows a block that looks permanent.
         upsertSearchAttributes([
           { key: entityAttribute, value: state.address },
-          { key: statusAttribute, value: 'active' },
+          { key: statusAttribute, value: 'applying' },
           { key: expiresAtAttribute, value: new Date(appliedUntil) },
         ]);
+        await applyEverywhere(appliedUntil);
+        state.state = 'active';
+        upsertSearchAttributes([{ key: statusAttribute, value: 'active' }]);
       }
       await condition(() => unblockedBy !== undefined || state.expiresAt !== appliedUntil || workflowInfo().continueAsNewSuggested, state.expiresAt - Date.now());
       if (workflowInfo().continueAsNewSuggested && unblockedBy === undefined) {

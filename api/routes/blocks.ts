@@ -7,7 +7,7 @@ import { allowlistMatch, canonicalCidr, canonicalIp } from '../../domain/ip.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery, unblockSignal } from '../../workflows/messages.ts';
-import { entityAttribute, expiresAtAttribute } from '../../workflows/searchAttributes.ts';
+import { entityAttribute, expiresAtAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
 import { ENFORCEMENT_TASK_QUEUE } from '../../workflows/taskQueues.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 
@@ -60,6 +60,7 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
       blocks.push({
         address: wf.typedSearchAttributes.get(entityAttribute) ?? wf.workflowId.slice('block:'.length),
         expiresAt: wf.typedSearchAttributes.get(expiresAtAttribute)?.toISOString() ?? null,
+        state: wf.typedSearchAttributes.get(statusAttribute) ?? 'starting',
         workflowId: wf.workflowId,
         since: wf.startTime.toISOString(),
       });
