@@ -8,16 +8,90 @@ export type Mode = (typeof MODES)[number];
 export const ENFORCEMENT_POINTS = ['nftables', 'edl', 'log'] as const;
 export type EnforcementPointName = (typeof ENFORCEMENT_POINTS)[number];
 
-export const NOTIFICATION_ROUTES = ['slack', 'webhook'] as const;
+export const NOTIFICATION_ROUTES = ['slack', 'webhook', 'pagerduty'] as const;
 export type NotificationRoute = (typeof NOTIFICATION_ROUTES)[number];
 
 const duration = z.string().regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d, e.g. 24h').transform(parseDuration);
 
 
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
+const WINDOW_PATTERN = /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat)(?:-(Sun|Mon|Tue|Wed|Thu|Fri|Sat))? ([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
+
+/** A weekly window such as `Sat-Sun 01:00-05:00`: on each of those days, from the first time to the second. */
+export interface WeeklyWindow {
+  text: string;
+  /** Days of the week, 0 = Sunday. */
+  days: number[];
+  /** Minutes after midnight: from inclusive, to exclusive. A window that ends before it starts runs past midnight. */
+  fromMinute: number;
+  toMinute: number;
+}
+
+const weeklyWindow = z.string().transform((text, ctx): WeeklyWindow => {
+  const match = text.match(WINDOW_PATTERN);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'a window such as "Sat-Sun 01:00-05:00" or "Mon 22:00-06:00": day names Sun..Sat, 24-hour times' });
+    return z.NEVER;
+  }
+  const first = DAY_NAMES.indexOf(match[1] as (typeof DAY_NAMES)[number]);
+  const last = match[2] ? DAY_NAMES.indexOf(match[2] as (typeof DAY_NAMES)[number]) : first;
+  const days: number[] = [];
+  for (let day = first; ; day = (day + 1) % 7) {
+    days.push(day);
+    if (day === last) break;
+  }
+  const fromMinute = Number(match[3]) * 60 + Number(match[4]);
+  const toMinute = Number(match[5]) * 60 + Number(match[6]);
+  if (toMinute > 24 * 60 || fromMinute === toMinute) {
+    ctx.addIssue({ code: 'custom', message: 'the window must not be empty, and end at 24:00 at the latest' });
+    return z.NEVER;
+  }
+  return { text, days, fromMinute, toMinute };
+});
+
+const timeZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone name, e.g. Europe/Paris or UTC');
+
+const ladderSteps = z.array(duration).min(1).max(10);
+const durationLadder = z.unknown().transform((value, ctx): number[] => {
+  if (typeof value !== 'string' && !Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'a duration such as 24h, or a ladder such as [24h, 7d, 30d]' });
+    return z.NEVER;
+  }
+  const parsed = ladderSteps.safeParse(typeof value === 'string' ? [value] : value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: typeof value === 'string' ? [] : issue.path });
+  return z.NEVER;
+});
+
+const prefixLengths = (ipv4: number, ipv6: number) => z.object({
+  ipv4: z.number().int().min(0).max(32).default(ipv4),
+  ipv6: z.number().int().min(0).max(128).default(ipv6),
+}).strict().default({ ipv4, ipv6 });
+
 const playbookPolicySchema = z.object({
   mode: z.enum(MODES).default('approve'),
-  blockDuration: duration.default(parseDuration('24h')),
+  // One duration, or a ladder: the n-th offence of an address within the memory gets the n-th step (the last repeats).
+  blockDuration: durationLadder.default([parseDuration('24h')]),
+  // The prefix each block covers: 32/128 blocks the address itself, 64 for IPv6 covers the attacker's whole subnet.
+  blockPrefix: prefixLengths(32, 128),
+  thresholds: z.object({
+    // Below either, the incident is recorded and notified but nothing is contained.
+    minAlerts: z.number().int().min(1).max(1_000_000).default(1),
+    minSeverity: z.number().int().min(1).max(10).default(1),
+  }).strict().default({ minAlerts: 1, minSeverity: 1 }),
   approvalTimeout: duration.default(parseDuration('1h')),
+  onApprovalTimeout: z.enum(['deny', 'escalate']).default('deny'),
+  // Where an escalation goes; after it the incident waits one more approvalTimeout, then is denied.
+  escalateTo: z.array(z.enum(NOTIFICATION_ROUTES)).min(1).default(['pagerduty']),
+  autoApproveWindows: z.array(weeklyWindow).default([]),
+  timeZone: timeZone.default('UTC'),
   reviewWindow: duration.default(parseDuration('24h')),
   notify: z.array(z.enum(NOTIFICATION_ROUTES)).default(['slack', 'webhook']),
 }).strict();
@@ -25,6 +99,15 @@ const playbookPolicySchema = z.object({
 /** The response policy file (config/policy.yaml); durations arrive as text and leave as milliseconds. */
 export const policySchema = z.object({
   allowlist: z.array(cidrField).default([]),
+  // A block wider than these prefixes (fewer bits) needs a person's approval whatever the playbook's mode.
+  maxBlockWidth: prefixLengths(24, 48),
+  // More than maxNewBlocks new blocks within `window` trips the breaker: further blocks wait for approval.
+  circuitBreaker: z.object({
+    maxNewBlocks: z.number().int().min(1).max(1_000_000).default(50),
+    window: duration.default(parseDuration('10m')),
+  }).strict().default({ maxNewBlocks: 50, window: parseDuration('10m') }),
+  // How long an expired block still counts as an offence for the blockDuration ladder.
+  offenceMemory: duration.default(parseDuration('90d')),
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
   enforcement: z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),
@@ -46,4 +129,10 @@ export const DEFAULT_PLAYBOOK_POLICY: PlaybookPolicy = playbookPolicySchema.pars
 
 export function playbookPolicy(policy: PolicySnapshot, playbook: string): PlaybookPolicy {
   return policy.playbooks[playbook] ?? DEFAULT_PLAYBOOK_POLICY;
+}
+
+/** The ladder step for an address with this many earlier offences: the last step repeats. */
+export function blockDurationFor(policy: PlaybookPolicy, priorOffences: number): number {
+  const ladder = policy.blockDuration;
+  return ladder[Math.min(priorOffences, ladder.length - 1)]!;
 }

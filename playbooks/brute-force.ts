@@ -1,4 +1,6 @@
 import type { Alert } from '../domain/alert.ts';
+import { canonicalCidr } from '../domain/ip.ts';
+import { blockDurationFor } from '../domain/policy.ts';
 import type { Playbook } from './playbook.ts';
 
 const AUTH_FAILURE_TYPES = new Set(['auth.failure', 'auth.bruteforce', 'authentication.failure', 'login.failure']);
@@ -12,7 +14,13 @@ export const bruteForce: Playbook = {
     return alert.sourceIp;
   },
   plan: (facts, policy) => [
-    { kind: 'block', address: facts.entity, durationMs: policy.blockDuration, reason: `${facts.alertCount} authentication failures` },
+    {
+      kind: 'block',
+      // The entity, or the network around it when the policy blocks whole prefixes (IPv6 attackers rotate within a /64).
+      address: canonicalCidr(`${facts.entity}/${facts.entity.includes(':') ? policy.blockPrefix.ipv6 : policy.blockPrefix.ipv4}`).text,
+      durationMs: blockDurationFor(policy, facts.priorOffences),
+      reason: `${facts.alertCount} authentication failures${facts.priorOffences > 0 ? `, offence ${facts.priorOffences + 1}` : ''}`,
+    },
     { kind: 'notify', routes: policy.notify },
   ],
 };

@@ -8,6 +8,8 @@ export interface Facts {
   maxSeverity: number;
   geo?: { country?: string; city?: string };
   previousIncidents: number;
+  /** Earlier blocks of the entity that ran to expiry within the policy's offence memory. */
+  priorOffences: number;
 }
 
 export type PlannedAction =

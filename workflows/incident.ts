@@ -160,6 +160,7 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
       maxSeverity: state.maxSeverity,
       geo: state.geo,
       previousIncidents: state.previousIncidents ?? 0,
+      priorOffences: 0,
     }, policy);
     state.plan = planned.map(describe);
     const blocks = planned.filter((a): a is Extract<PlannedAction, { kind: 'block' }> => a.kind === 'block');

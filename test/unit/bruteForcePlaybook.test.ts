@@ -16,7 +16,7 @@ function policyFor(playbook: Record<string, unknown>): PlaybookPolicy {
   return parsed;
 }
 
-const facts: Facts = { entity: '203.0.113.7', alertCount: 12, maxSeverity: 6, previousIncidents: 0 };
+const facts: Facts = { entity: '203.0.113.7', alertCount: 12, maxSeverity: 6, previousIncidents: 0, priorOffences: 0 };
 
 describe('brute-force: matches', () => {
   const cases: ReadonlyArray<[name: string, fields: Partial<AlertInput>, matches: boolean]> = [
@@ -87,6 +87,19 @@ describe('brute-force: plan', () => {
   test('blocks the entity from the facts', () => {
     const [block] = bruteForce.plan({ ...facts, entity: '2001:db8::1', alertCount: 1 }, policyFor({}));
     assert.deepEqual(block, { kind: 'block', address: '2001:db8::1', durationMs: 86_400_000, reason: '1 authentication failures' });
+  });
+
+  test('a repeat offender climbs the ladder, and stays on its last step', () => {
+    const ladder = policyFor({ blockDuration: ['24h', '7d', '30d'] });
+    const durations = [0, 1, 2, 3, 9].map((priorOffences) => (bruteForce.plan({ ...facts, priorOffences }, ladder)[0] as { durationMs: number }).durationMs);
+    assert.deepEqual(durations, [86_400_000, 7 * 86_400_000, 30 * 86_400_000, 30 * 86_400_000, 30 * 86_400_000]);
+    assert.match((bruteForce.plan({ ...facts, priorOffences: 2 }, ladder)[0] as { reason: string }).reason, /offence 3/);
+  });
+
+  test('blockPrefix widens the block to the network around the entity', () => {
+    const policy = policyFor({ blockPrefix: { ipv4: 24, ipv6: 64 } });
+    assert.equal((bruteForce.plan(facts, policy)[0] as { address: string }).address, '203.0.113.0/24');
+    assert.equal((bruteForce.plan({ ...facts, entity: '2001:db8:1:2:3::9' }, policy)[0] as { address: string }).address, '2001:db8:1:2::/64');
   });
 });
 

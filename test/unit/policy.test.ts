@@ -17,6 +17,9 @@ describe('policySchema: defaults', () => {
   test('an empty document gets the defaults', () => {
     assert.deepEqual(policySchema.parse({}), {
       allowlist: [],
+      maxBlockWidth: { ipv4: 24, ipv6: 48 },
+      circuitBreaker: { maxNewBlocks: 50, window: 10 * 60_000 },
+      offenceMemory: 90 * DAY,
       playbooks: {},
       enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100 },
     });
@@ -25,8 +28,14 @@ describe('policySchema: defaults', () => {
   test('an empty playbook entry gets approve mode, a 24h block and a 1h approval timeout', () => {
     assert.deepEqual(policySchema.parse({ playbooks: { 'brute-force': {} } }).playbooks['brute-force'], {
       mode: 'approve',
-      blockDuration: 24 * HOUR,
+      blockDuration: [24 * HOUR],
+      blockPrefix: { ipv4: 32, ipv6: 128 },
+      thresholds: { minAlerts: 1, minSeverity: 1 },
       approvalTimeout: HOUR,
+      onApprovalTimeout: 'deny',
+      escalateTo: ['pagerduty'],
+      autoApproveWindows: [],
+      timeZone: 'UTC',
       reviewWindow: 24 * HOUR,
       notify: ['slack', 'webhook'],
     });
@@ -34,7 +43,7 @@ describe('policySchema: defaults', () => {
 
   test('DEFAULT_PLAYBOOK_POLICY is the same default', () => {
     assert.equal(DEFAULT_PLAYBOOK_POLICY.mode, 'approve');
-    assert.equal(DEFAULT_PLAYBOOK_POLICY.blockDuration, 24 * HOUR);
+    assert.deepEqual(DEFAULT_PLAYBOOK_POLICY.blockDuration, [24 * HOUR]);
     assert.equal(DEFAULT_PLAYBOOK_POLICY.approvalTimeout, HOUR);
   });
 
@@ -48,7 +57,7 @@ describe('policySchema: defaults', () => {
       version: 'sha256:test',
     };
     assert.equal(playbookPolicy(snapshot, 'brute-force').mode, 'auto');
-    assert.equal(playbookPolicy(snapshot, 'brute-force').blockDuration, 7 * DAY);
+    assert.deepEqual(playbookPolicy(snapshot, 'brute-force').blockDuration, [7 * DAY]);
     assert.deepEqual(playbookPolicy(snapshot, 'port-scan'), DEFAULT_PLAYBOOK_POLICY);
   });
 });
@@ -67,7 +76,7 @@ describe('durations', () => {
     test(`${text} parses to ${ms} ms, in parseDuration and in the policy`, () => {
       assert.equal(parseDuration(text), ms);
       const parsed = policySchema.parse({ playbooks: { p: { blockDuration: text, approvalTimeout: text, reviewWindow: text } } });
-      assert.equal(parsed.playbooks.p?.blockDuration, ms);
+      assert.deepEqual(parsed.playbooks.p?.blockDuration, [ms]);
       assert.equal(parsed.playbooks.p?.approvalTimeout, ms);
       assert.equal(parsed.playbooks.p?.reviewWindow, ms);
     });
