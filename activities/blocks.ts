@@ -1,16 +1,20 @@
 import type { Client } from '@temporalio/client';
 import { type BlockRequest, blockRequestSignal } from '../workflows/messages.ts';
 import { blockWorkflowId } from '../workflows/ids.ts';
+import { canonicalTarget } from './enforce/blockTarget.ts';
 
 export interface RequestBlockInput extends BlockRequest {
+  /** An address or a range (`network/prefix`), canonical: its text is the block workflow's id. */
   address: string;
   points: string[];
 }
 
-/** Starts or extends the one block workflow of an address; signal-with-start makes the race between two incidents harmless. */
+/** Starts or extends the one block workflow of a target; signal-with-start makes the race between two incidents harmless. */
 export function createBlockActivities({ client, taskQueue, enforcementTaskQueue }: { client: Client; taskQueue: string; enforcementTaskQueue: string }) {
   return {
     async requestBlock({ address, points, ...request }: RequestBlockInput): Promise<{ workflowId: string }> {
+      // Another spelling of the same target would start a second workflow holding the same block.
+      canonicalTarget(address);
       const workflowId = blockWorkflowId(address);
       await client.workflow.signalWithStart('blockWorkflow', {
         workflowId,

@@ -1,26 +1,47 @@
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { type ControlState, controlStateQuery } from '../workflows/control.ts';
-import { CONTROL_WORKFLOW_ID } from '../workflows/ids.ts';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { type AdmissionResult, type BlockAdmission, type ControlState, admitBlockUpdate, controlStateQuery } from '../workflows/control.ts';
+import { controlWorkflowId } from '../workflows/ids.ts';
+import { controlTaskQueue } from '../workflows/taskQueues.ts';
 
 /**
  * Reads the kill switch. A control workflow nobody has started yet means nobody paused; any other failure to read it
  * throws, so a caller that cannot tell never contains (fail closed) and its activity retries.
  */
-export async function readKillSwitch(client: Client): Promise<ControlState> {
+export async function readKillSwitch(client: Client, taskQueue: string): Promise<ControlState> {
   try {
-    return await client.workflow.getHandle(CONTROL_WORKFLOW_ID).query(controlStateQuery);
+    return await client.workflow.getHandle(controlWorkflowId(taskQueue)).query(controlStateQuery);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return { paused: false };
+    if (err instanceof WorkflowNotFoundError) return { paused: false, breaker: { tripped: false, recentBlocks: 0 } };
     throw err;
   }
 }
 
 /** Throws a retryable failure while the kill switch is on: enforcement retries until an admin resumes. */
-export async function assertContainmentAllowed(client: Client): Promise<void> {
-  const state = await readKillSwitch(client);
+export async function assertContainmentAllowed(client: Client, taskQueue: string): Promise<void> {
+  const state = await readKillSwitch(client, taskQueue);
   if (state.paused) throw ApplicationFailure.retryable(`the kill switch is on (set by ${state.by ?? 'unknown'}${state.reason ? `: ${state.reason}` : ''})`, 'KillSwitchEngaged');
+}
+
+/**
+ * Runs an update on the control workflow, starting it first if nobody has yet; waits until the change is recorded.
+ * A plain update is tried first: under a burst of admissions, update-with-start on a running workflow is refused by
+ * the server far more often than a plain update.
+ */
+export async function updateControlWorkflow<Ret, Arg>(client: Client, taskQueue: string, update: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  const workflowId = controlWorkflowId(taskQueue);
+  return client.withDeadline(Date.now() + 15_000, async () => {
+    try {
+      return await client.workflow.getHandle(workflowId).executeUpdate(update, { args: [arg] });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    return client.workflow.executeUpdateWithStart(update, {
+      args: [arg],
+      startWorkflowOperation: new WithStartWorkflowOperation('controlWorkflow', { workflowId, taskQueue: controlTaskQueue(taskQueue), args: [], workflowIdConflictPolicy: 'USE_EXISTING' }),
+    });
+  });
 }
 
 const POLL_MS = 1_000;
@@ -34,11 +55,16 @@ export function createControlActivities({ client }: { client: Client }) {
     async waitForContainmentAllowed({ maxWaitMs }: { maxWaitMs: number }): Promise<ControlState> {
       const deadline = Date.now() + maxWaitMs;
       for (;;) {
-        const state = await readKillSwitch(client);
+        const state = await readKillSwitch(client, Context.current().info.taskQueue);
         if (!state.paused || Date.now() >= deadline) return state;
         Context.current().heartbeat();
         await Context.current().sleep(POLL_MS);
       }
+    },
+
+    /** Counts a new block against the circuit breaker; an automatic block is held back once it has tripped. */
+    async admitBlock(admission: BlockAdmission): Promise<AdmissionResult> {
+      return updateControlWorkflow(client, Context.current().info.taskQueue, admitBlockUpdate, admission);
     },
   };
 }

@@ -16,8 +16,11 @@ export const ROLE_GRANTS: Readonly<Record<Role, readonly Role[]>> = {
 
 export const roleGrants = (role: Role, needed: Role): boolean => ROLE_GRANTS[role].includes(needed);
 
-/** `public`: no credential; `feed`: the feed token or any API key; a role: an API key whose role grants it. */
-export type Access = Role | 'public' | 'feed';
+/**
+ * `public`: no credential; `feed`: the feed token or any API key; `slack`: Slack's request signature, which only the
+ * route can check (it covers the raw body), so no API key is asked for; a role: an API key whose role grants it.
+ */
+export type Access = Role | 'public' | 'feed' | 'slack';
 
 export interface AccessRule {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -41,6 +44,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'POST', path: '/v1/incidents/:id/pause', access: 'responder' },
   { method: 'POST', path: '/v1/incidents/:id/resume', access: 'responder' },
   { method: 'POST', path: '/v1/incidents/:id/verdict', access: 'responder' },
+  { method: 'GET', path: '/v1/verdicts', access: 'viewer' },
   { method: 'GET', path: '/v1/blocks', access: 'viewer' },
   { method: 'POST', path: '/v1/blocks', access: 'responder' },
   { method: 'DELETE', path: '/v1/blocks/:ip', access: 'responder' },
@@ -48,6 +52,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'GET', path: '/v1/control', access: 'viewer' },
   { method: 'POST', path: '/v1/control/pause', access: 'admin' },
   { method: 'POST', path: '/v1/control/resume', access: 'admin' },
+  { method: 'POST', path: '/v1/control/breaker/reset', access: 'admin' },
+  { method: 'POST', path: '/v1/slack/actions', access: 'slack' },
 ];
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

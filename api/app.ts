@@ -12,6 +12,7 @@ import { controlRouter } from './routes/control.ts';
 import { type BlocklistSource, feedsRouter } from './routes/feeds.ts';
 import { healthRouter } from './routes/health.ts';
 import { incidentsRouter } from './routes/incidents.ts';
+import { type SlackApprovals, slackRouter } from './routes/slack.ts';
 import type { WebhookSecret } from './signature.ts';
 
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
   /** Secrets of signed webhooks (`X-Riposte-Signature`); their principals are `webhook:<name>`, role ingest. */
   webhookSecrets?: readonly WebhookSecret[];
   feedToken?: string;
+  /** The Slack app's signing secret and Slack users' principals, for its buttons; absent: POST /v1/slack/actions answers 503. */
+  slack?: SlackApprovals;
   maxBodyBytes: number;
   policy: () => PolicySnapshot;
   blocklist: BlocklistSource;
@@ -47,6 +50,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRouter({ client: deps.client }));
   app.use('/v1/feeds', feedsRouter({ blocklist: deps.blocklist }));
+  // Slack signs the raw form body, so its route reads the bytes itself, before the JSON parser could consume them.
+  app.use(slackRouter({ client: deps.client, slack: deps.slack, maxBodyBytes: deps.maxBodyBytes, now: deps.now, log: deps.log }));
   app.use('/v1', jsonBody(deps.maxBodyBytes));
   app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links, coalesceWindowMs: deps.coalesceWindowMs }));
   app.use(incidentsRouter({ client: deps.client }));

@@ -1,5 +1,6 @@
 /** The `riposte` commands: their options, help and what each asks of the API. `cli/riposte.ts` runs them. */
 import { parseArgs } from 'node:util';
+import { INCIDENT_STATUSES } from '../domain/incident.ts';
 import { PolicyError, loadPolicy } from '../runtime/policyFile.ts';
 import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts';
 import { clean, CliError, UsageError } from './errors.ts';
@@ -73,6 +74,22 @@ const COMMANDS: CommandSpec[] = [
   incidentAction('pause', 'paused', "hold an incident's containment", 'No containment of this incident starts until `riposte resume ID`. Answers 409 (exit 1) when it is already paused or finished.', { name: 'reason', help: 'recorded with the pause' }),
   incidentAction('resume', 'resumed', 'let a paused incident go on', 'Lifts a pause set with `riposte pause`. Answers 409 (exit 1) when the incident is not paused.'),
   {
+    name: 'verdict',
+    args: ['ID', 'VERDICT'],
+    summary: 'say whether an incident was a true or a false positive',
+    description: [
+      'VERDICT is true_positive or false_positive. A false positive lifts the incident\'s blocks at once, everywhere.',
+      'One verdict per incident, while it is open (its review window): otherwise 409, exit 1. You are recorded as its author.',
+    ].join('\n'),
+    options: { comment: { type: 'string', value: 'TEXT', help: 'recorded with the verdict' } },
+    api: true,
+    async run({ api, args, values, print }) {
+      const body = { verdict: args[1], ...(str(values.comment) !== undefined ? { comment: str(values.comment) } : {}) };
+      const answer = await api().call<{ id: string; verdict: string; by: string }>('POST', incidentPath(args[0]!, 'verdict'), { body });
+      print(values.json ? JSON.stringify(answer, null, 2) : `${clean(answer.verdict)} recorded on ${clean(answer.id)} (as ${clean(answer.by)})`);
+    },
+  },
+  {
     name: 'status',
     args: ['ID'],
     summary: 'show an incident: status, plan, actions and timeline',
@@ -90,7 +107,7 @@ const COMMANDS: CommandSpec[] = [
     summary: 'list incidents',
     description: 'Lists incidents from Temporal\'s visibility store.',
     options: {
-      status: { type: 'string', value: 'STATUS', help: 'only this status: triage, awaiting_approval, paused, containing, contained, observed, rejected, expired, allowlisted, failed, closed' },
+      status: { type: 'string', value: 'STATUS', help: `only this status: ${INCIDENT_STATUSES.join(', ')}` },
       playbook: { type: 'string', value: 'NAME', help: 'only this playbook, e.g. brute-force' },
       entity: { type: 'string', value: 'IP', help: 'only incidents about this address' },
       limit: { type: 'string', value: 'N', help: 'at most N incidents (default 50, at most 500)' },
@@ -105,11 +122,14 @@ const COMMANDS: CommandSpec[] = [
   {
     name: 'block',
     args: ['IP'],
-    summary: 'block one address at every enforcement point, for a while',
+    summary: 'block an address or a range at every enforcement point, for a while',
     description: [
       'Starts the block workflow block:<IP>, or extends it: a block is never shortened. Every block expires.',
-      'An address on the policy\'s allowlist is refused (403, exit 1) and nothing is started. Single addresses only:',
-      'ranges are not accepted yet. You are recorded as the one who asked.',
+      'IP is an address or a range such as 203.0.113.0/24 or 2001:db8:1:2::/64; a range with host bits set',
+      '(203.0.113.7/24) is refused rather than widened. A range wider than the policy\'s maxBlockWidth (default /24 and',
+      '/48) needs an admin key: an admin\'s request is the approval, anyone else\'s is refused (403, exit 1).',
+      'An address on the policy\'s allowlist, or a range with one inside it, is refused (403, exit 1) and nothing is',
+      'started. You are recorded as the one who asked.',
     ].join('\n'),
     options: {
       reason: { type: 'string', value: 'TEXT', help: 'why (required; kept with the block)', required: true },
@@ -127,8 +147,8 @@ const COMMANDS: CommandSpec[] = [
   {
     name: 'unblock',
     args: ['IP'],
-    summary: 'lift the block of an address now',
-    description: 'Removes the address at every enforcement point and ends its block workflow. Exit 1 when it is not blocked.',
+    summary: 'lift the block of an address or a range now',
+    description: 'Removes the block of exactly IP (an address, or a range as blocked) at every enforcement point and ends its block workflow. Exit 1 when it is not blocked.',
     options: { reason: { type: 'string', value: 'TEXT', help: 'recorded with the unblock' } },
     api: true,
     async run({ api, args, values, print }) {

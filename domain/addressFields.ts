@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalCidr, canonicalIp } from './ip.ts';
+import { canonicalBlockTarget, canonicalCidr, canonicalIp } from './ip.ts';
 
 /** zod fields over domain/ip.ts: canonicalised on the way in, refused with the parser's reason when ambiguous. */
 function canonicalField(canonicalize: (value: string) => string) {
@@ -15,3 +15,4 @@ function canonicalField(canonicalize: (value: string) => string) {
 
 export const ipAddressField = canonicalField((value) => canonicalIp(value).address);
 export const cidrField = canonicalField((value) => canonicalCidr(value).text);
+export const blockTargetField = canonicalField((value) => canonicalBlockTarget(value).text);

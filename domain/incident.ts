@@ -2,7 +2,8 @@ import type { AlertSummary } from './alert.ts';
 import type { Mode, PolicySnapshot } from './policy.ts';
 
 export const INCIDENT_STATUSES = [
-  'triage', 'awaiting_approval', 'paused', 'containing', 'contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'closed',
+  'triage', 'watching', 'awaiting_approval', 'paused', 'containing', 'contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed',
+  'below_threshold', 'reverted', 'closed',
 ] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
@@ -30,9 +31,19 @@ export interface ActionRecord {
   kind: 'block' | 'notify';
   target: string;
   detail: string;
-  outcome: 'done' | 'would_do' | 'refused' | 'failed';
+  outcome: 'done' | 'would_do' | 'refused' | 'failed' | 'reverted';
   at: string;
   error?: string;
+}
+
+export const VERDICTS = ['true_positive', 'false_positive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export interface VerdictRecord {
+  verdict: Verdict;
+  by: string;
+  comment?: string;
+  at: string;
 }
 
 export interface TimelineEntry {
@@ -59,9 +70,16 @@ export interface IncidentState {
   sampleAlerts: AlertSummary[];
   geo?: { country?: string; city?: string };
   previousIncidents?: number;
+  /** Earlier blocks of the entity that ran to expiry within the offence memory: the step on the duration ladder. */
+  priorOffences?: number;
   plan: string[];
+  /** Why this incident needed a person's approval, when it did. */
+  approvalReasons?: string[];
+  /** When the approval timeout escalated, and to which routes. */
+  escalated?: { at: string; routes: string[] };
   actions: ActionRecord[];
   approval?: ApprovalDecision & { decision: 'approved' | 'rejected' };
+  verdict?: VerdictRecord;
   paused: boolean;
   openedAt: string;
 }

@@ -81,18 +81,16 @@ export function isCanonicalIp(input: string): boolean {
 
 /** Canonical network for `addr/prefix` or a bare address (a full-length prefix). Host bits are cleared. */
 export function canonicalCidr(input: string): CanonicalCidr {
-  const trimmed = input;
-  const slash = trimmed.indexOf('/');
-  const rawAddr = slash === -1 ? trimmed : trimmed.slice(0, slash);
-  const rawPrefix = slash === -1 ? undefined : trimmed.slice(slash + 1);
-  let addr = parseStrict(rawAddr);
-  let prefix: number;
-  if (rawPrefix === undefined) {
-    prefix = addr.kind() === 'ipv4' ? 32 : 128;
-  } else {
-    if (!/^(0|[1-9]\d{0,2})$/.test(rawPrefix)) throw new InvalidIpError(input, 'prefix must be a decimal number');
-    prefix = Number(rawPrefix);
+  const slash = input.indexOf('/');
+  if (slash === -1) {
+    // The common case, 100k at a time in the enforcer: a bare address is its own network, with nothing to clear.
+    const { address, family } = canonicalIp(input);
+    return { network: address, prefix: family === 4 ? 32 : 128, family, text: address };
   }
+  const rawPrefix = input.slice(slash + 1);
+  if (!/^(0|[1-9]\d{0,2})$/.test(rawPrefix)) throw new InvalidIpError(input, 'prefix must be a decimal number');
+  let addr = parseStrict(input.slice(0, slash));
+  let prefix = Number(rawPrefix);
   if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
     if (prefix < 96) throw new InvalidIpError(input, 'an IPv4-mapped range needs a prefix of at least 96');
     addr = (addr as ipaddr.IPv6).toIPv4Address();
@@ -110,6 +108,40 @@ export function canonicalCidr(input: string): CanonicalCidr {
     family: max === 32 ? 4 : 6,
     text: prefix === max ? networkText : `${networkText}/${prefix}`,
   };
+}
+
+/**
+ * What a block applies to: one address, or a network written as `network/prefix`; `text` is its one spelling (a /32
+ * or /128 is the bare address). Unlike canonicalCidr, host bits are refused: `203.0.113.7/24` is more likely a typo
+ * for the address than a request for its whole /24, and widening it silently would block addresses nobody named.
+ */
+export function canonicalBlockTarget(input: string): CanonicalCidr {
+  const cidr = canonicalCidr(input);
+  const slash = input.indexOf('/');
+  if (slash !== -1 && canonicalIp(input.slice(0, slash)).address !== cidr.network) {
+    throw new InvalidIpError(input, `host bits are set: the network is ${cidr.text}; give the network or a single address`);
+  }
+  return cidr;
+}
+
+/** Whether two canonical networks share any address: one always contains the other, or they are disjoint. */
+export function cidrOverlaps(a: CanonicalCidr, b: CanonicalCidr): boolean {
+  if (a.family !== b.family) return false;
+  const bits = Math.min(a.prefix, b.prefix);
+  const [x, y] = [ipaddr.parse(a.network), ipaddr.parse(b.network)];
+  return x.kind() === 'ipv4' ? (x as ipaddr.IPv4).match(y as ipaddr.IPv4, bits) : (x as ipaddr.IPv6).match(y as ipaddr.IPv6, bits);
+}
+
+/** The first allowlist entry sharing an address with the target: one inside the range, or one containing it. */
+export function allowlistOverlap(target: CanonicalCidr, allowlist: readonly CanonicalCidr[]): CanonicalCidr | undefined {
+  return allowlist.find((entry) => cidrOverlaps(entry, target));
+}
+
+/** The netmask of a prefix length in canonical text, e.g. 255.255.255.0 for a /24 or ffff:ffff:ffff:ffff:: for a /64. */
+export function prefixMask(family: IpFamily, prefix: number): string {
+  return family === 4
+    ? ipaddr.IPv4.subnetMaskFromPrefixLength(prefix).toString()
+    : ipaddr.IPv6.subnetMaskFromPrefixLength(prefix).toRFC5952String();
 }
 
 /** Whether a canonical address lies inside a canonical network. Families never match across. */

@@ -107,7 +107,8 @@ export const policySchema = z.object({
     window: duration.default(parseDuration('10m')),
   }).strict().default({ maxNewBlocks: 50, window: parseDuration('10m') }),
   // How long an expired block still counts as an offence for the blockDuration ladder.
-  offenceMemory: duration.default(parseDuration('90d')),
+  // At most a year: each address's offence history ends itself a year after its newest offence.
+  offenceMemory: duration.refine((ms) => ms <= parseDuration('365d'), 'at most 365d').default(parseDuration('90d')),
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
   enforcement: z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { ApiKeySpec } from '../api/auth.ts';
+import type { SlackUser } from '../api/routes/slack.ts';
 import type { WebhookSecret } from '../api/signature.ts';
 import { MAIN_TASK_QUEUE } from '../workflows/taskQueues.ts';
 import { parsePrincipals, parseWebhookSecrets } from './principals.ts';
@@ -35,6 +36,9 @@ const envSchema = z.object({
   RIPOSTE_NFT_TABLE: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('riposte'),
   RIPOSTE_AUDIT_FILE: z.string().min(1).optional(),
   RIPOSTE_AUDIT_HEC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // The trailing slash keeps a prefix from matching a longer host name (hooks.slack.com.example).
+  SLACK_RESPONSE_URL_PREFIX: z.url({ protocol: /^https?$/ }).refine((url) => url.endsWith('/'), 'must end with "/"').default('https://hooks.slack.com/'),
+  PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com/v2/enqueue'),
   RIPOSTE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -69,8 +73,12 @@ export interface Config {
     principalsFile?: string;
     webhookSecrets: WebhookSecret[];
     feedToken?: string;
+    /** Slack users who may click the incident message's buttons, as principals of the principals file. */
+    slackUsers: SlackUser[];
+    /** Present when SLACK_SIGNING_SECRET is set: POST /v1/slack/actions works only then. */
+    slack?: { signingSecret: string; responseUrlPrefix: string };
   };
-  notify: { slackWebhookUrl?: string; webhookUrl?: string };
+  notify: { slackWebhookUrl?: string; webhookUrl?: string; pagerduty?: { routingKey: string; url: string } };
   nftables: { netns?: string; table: string };
   /** The JSON-lines audit file (default <dataDir>/audit.jsonl) and the SIEM forwarders. */
   audit: { file?: string; hec?: { url: string; token: string }; webhookUrl?: string };
@@ -110,9 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (short !== undefined) throw new ConfigError('RIPOSTE_API_KEYS: every key must be at least 24 characters');
   const principalsFile = e.RIPOSTE_PRINCIPALS_FILE ? resolve(e.RIPOSTE_PRINCIPALS_FILE) : existsSync(DEFAULT_PRINCIPALS_FILE) ? resolve(DEFAULT_PRINCIPALS_FILE) : undefined;
   let principals: ApiKeySpec[] = [];
+  let slackUsers: SlackUser[] = [];
   let webhookSecrets: WebhookSecret[];
   try {
-    if (principalsFile) principals = parsePrincipals(readPrincipalsFile(principalsFile), principalsFile);
+    if (principalsFile) ({ keys: principals, slackUsers } = parsePrincipals(readPrincipalsFile(principalsFile), principalsFile));
     webhookSecrets = parseWebhookSecrets(secretFromEnv(env, 'RIPOSTE_WEBHOOK_SECRETS'));
   } catch (err) {
     throw new ConfigError((err as Error).message);
@@ -146,15 +155,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       principalsFile,
       webhookSecrets,
       feedToken: secretFromEnv(env, 'RIPOSTE_FEED_TOKEN'),
+      slackUsers,
+      slack: slackConfig(env, e.SLACK_RESPONSE_URL_PREFIX),
     },
     notify: {
       slackWebhookUrl: secretFromEnv(env, 'SLACK_WEBHOOK_URL'),
       webhookUrl: secretFromEnv(env, 'RIPOSTE_WEBHOOK_URL'),
+      pagerduty: pagerDuty(env, e.PAGERDUTY_EVENTS_URL),
     },
     nftables: { netns: e.RIPOSTE_NFT_NETNS, table: e.RIPOSTE_NFT_TABLE },
     audit: auditConfig(env, e.RIPOSTE_AUDIT_FILE, e.RIPOSTE_AUDIT_HEC_URL),
     logLevel: e.RIPOSTE_LOG_LEVEL,
   };
+}
+
+/** Slack's signing secrets are 32 hex characters (the app's Basic Information page); a short one is a paste gone wrong. */
+function slackConfig(env: NodeJS.ProcessEnv, responseUrlPrefix: string): Config['api']['slack'] {
+  const signingSecret = secretFromEnv(env, 'SLACK_SIGNING_SECRET');
+  if (signingSecret === undefined) return undefined;
+  if (signingSecret.length < 16) throw new ConfigError('SLACK_SIGNING_SECRET: too short; copy the Signing Secret from the Slack app\'s Basic Information page');
+  return { signingSecret, responseUrlPrefix };
 }
 
 /** The HEC token and the webhook URL (which may embed a token) are secrets: never echoed, may come from *_FILE. */
@@ -177,4 +197,11 @@ function isHttpUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+function pagerDuty(env: NodeJS.ProcessEnv, url: string): { routingKey: string; url: string } | undefined {
+  const routingKey = secretFromEnv(env, 'PAGERDUTY_ROUTING_KEY');
+  if (routingKey === undefined) return undefined;
+  if (!/^[A-Za-z0-9]{32}$/.test(routingKey)) throw new ConfigError('PAGERDUTY_ROUTING_KEY must be the 32-character integration key of an Events API v2 integration');
+  return { routingKey, url };
 }

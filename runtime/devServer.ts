@@ -6,6 +6,8 @@ import { Connection } from '@temporalio/client';
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** Settles if the server exits by itself, with its exit code and the end of its error output. */
+  exited?: Promise<{ code: number | null; signal: string | null; stderr: string }>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+  let stopping = false;
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
@@ -62,7 +65,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return {
     address,
     uiUrl: options.uiPort === undefined ? undefined : `http://localhost:${options.uiPort}`,
-    stop: () => stopChild(child, exited),
+    exited: exited.then((code) => (stopping ? new Promise<never>(() => undefined) : { code, signal: child.signalCode, stderr: stderr.trim() })),
+    stop: () => {
+      stopping = true;
+      return stopChild(child, exited);
+    },
   };
 }
 

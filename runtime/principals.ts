@@ -2,12 +2,13 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ROLES } from '../api/access.ts';
 import type { ApiKeySpec } from '../api/auth.ts';
+import type { SlackUser } from '../api/routes/slack.ts';
 import type { WebhookSecret } from '../api/signature.ts';
 import { cidrField } from '../domain/addressFields.ts';
 
 /**
  * The principals file (`RIPOSTE_PRINCIPALS_FILE`, default `config/principals.yaml` when it exists): API keys with a
- * name and a role, stored as SHA-256 hashes only.
+ * name and a role, stored as SHA-256 hashes only, and the Slack users who act as those keys' principals.
  *
  *   keys:
  *     - name: splunk-prod          # recorded as the principal on everything the key does
@@ -16,6 +17,8 @@ import { cidrField } from '../domain/addressFields.ts';
  *       allowFrom: [10.1.2.0/24]   # optional: source networks
  *       ratePerMinute: 600         # optional: token bucket per API process
  *       burst: 60                  # optional: bucket size, default ratePerMinute
+ *   slackUsers:                    # optional: who may click Approve/Reject in Slack, as which key's principal
+ *     - { slackUserId: U024BE7LH, principal: alice@example.com }
  */
 export const PRINCIPAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const nameField = z.string().regex(PRINCIPAL_NAME, 'letters, digits and . _ @ + - (no colon), at most 64 characters');
@@ -30,7 +33,15 @@ const keySchema = z.object({
   burst: z.number().int().min(1).max(1_000_000).optional(),
 }).strict().refine((key) => key.burst === undefined || key.ratePerMinute !== undefined, { message: 'burst needs ratePerMinute', path: ['burst'] });
 
-export const principalsFileSchema = z.object({ keys: z.array(keySchema) }).strict().superRefine(({ keys }, ctx) => {
+/** A Slack member ID: `U…`, or `W…` on Enterprise Grid. */
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,31}$/;
+
+const slackUserSchema = z.object({
+  slackUserId: z.string().regex(SLACK_USER_ID, 'a Slack member ID such as U024BE7LH (in Slack: the profile, ⋮, Copy member ID)'),
+  principal: nameField,
+}).strict();
+
+export const principalsFileSchema = z.object({ keys: z.array(keySchema), slackUsers: z.array(slackUserSchema).default([]) }).strict().superRefine(({ keys, slackUsers }, ctx) => {
   const names = new Map<string, number>();
   const hashes = new Map<string, number>();
   keys.forEach((key, index) => {
@@ -41,7 +52,21 @@ export const principalsFileSchema = z.object({ keys: z.array(keySchema) }).stric
     names.set(key.name.toLowerCase(), index);
     hashes.set(key.sha256, index);
   });
+  const keyNames = new Set(keys.map((key) => key.name));
+  const slackIds = new Map<string, number>();
+  slackUsers.forEach((user, index) => {
+    if (!keyNames.has(user.principal)) ctx.addIssue({ code: 'custom', path: ['slackUsers', index, 'principal'], message: `no key named ${user.principal} under keys: a Slack user acts as one of the keys' principals` });
+    const sameId = slackIds.get(user.slackUserId);
+    if (sameId !== undefined) ctx.addIssue({ code: 'custom', path: ['slackUsers', index, 'slackUserId'], message: `${user.slackUserId} is already mapped by slackUsers[${sameId}]` });
+    slackIds.set(user.slackUserId, index);
+  });
 });
+
+export interface Principals {
+  keys: ApiKeySpec[];
+  /** Each with the role of the key it maps to. */
+  slackUsers: SlackUser[];
+}
 
 export class PrincipalsError extends Error {
   override readonly name = 'ConfigError';
@@ -51,8 +76,8 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(top level)';
 }
 
-/** The keys of a principals file's text; a PrincipalsError names every field at fault. */
-export function parsePrincipals(text: string, source: string): ApiKeySpec[] {
+/** The keys and Slack users of a principals file's text; a PrincipalsError names every field at fault. */
+export function parsePrincipals(text: string, source: string): Principals {
   let document: unknown;
   try {
     document = parse(text);
@@ -64,7 +89,9 @@ export function parsePrincipals(text: string, source: string): ApiKeySpec[] {
     const lines = parsed.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
     throw new PrincipalsError(`principals file ${source} is invalid:\n${lines.join('\n')}`);
   }
-  return parsed.data.keys;
+  const { keys, slackUsers } = parsed.data;
+  const roles = new Map(keys.map((key) => [key.name, key.role]));
+  return { keys, slackUsers: slackUsers.map((user) => ({ ...user, role: roles.get(user.principal)! })) };
 }
 
 /**

@@ -5,6 +5,7 @@ import { configuredCredentials, devApiKey, devPrincipal, NO_CREDENTIALS_HELP } f
 import type { DevServer } from './devServer.ts';
 import { startEmbeddedTemporal } from './embeddedTemporal.ts';
 import { dataPaths } from './paths.ts';
+import { policyReloadedOnHangup } from './policyReload.ts';
 import { bootstrap, buildWorkers, exitOnError, listenApi, stopOnSignals } from './processes.ts';
 import { registerSearchAttributes } from './searchAttributes.ts';
 import { connectClient } from './temporalConnection.ts';
@@ -18,6 +19,10 @@ async function main(): Promise<void> {
 
   let devServer: DevServer | undefined;
   if (!config.temporal.address) devServer = await startEmbeddedTemporal(config, logger, projectDir);
+  void devServer?.exited?.then(({ code, signal, stderr }) => {
+    logger.error('the embedded Temporal server exited: stopping', { code, signal, stderr });
+    process.exit(1);
+  });
   const temporal = { ...config.temporal, address: config.temporal.address ?? devServer!.address };
   const temporalUiUrl = config.temporal.uiUrl ?? devServer?.uiUrl;
 
@@ -33,7 +38,7 @@ async function main(): Promise<void> {
   if (registered.length > 0) logger.info('registered search attributes', { registered });
 
   const workers = await buildWorkers(config, temporal, client, policy);
-  const server = await listenApi(apiConfig, client, () => policy, logger, temporalUiUrl);
+  const server = await listenApi(apiConfig, client, policyReloadedOnHangup(config.policyFile, policy, logger), logger, temporalUiUrl);
 
   process.stdout.write([
     '',

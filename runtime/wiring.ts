@@ -6,6 +6,7 @@ import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts
 import { createLogEnforcer } from '../activities/enforce/logEnforcer.ts';
 import { createNftablesEnforcer } from '../activities/enforce/nftablesEnforcer.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
+import { createPagerDutyNotifier } from '../activities/notify/pagerdutyNotifier.ts';
 import { createSlackNotifier } from '../activities/notify/slackNotifier.ts';
 import { createWebhookNotifier } from '../activities/notify/webhookNotifier.ts';
 import { createApp } from '../api/app.ts';
@@ -32,6 +33,7 @@ export function notifiers(config: Config): Notifier[] {
   const list: Notifier[] = [];
   if (config.notify.slackWebhookUrl) list.push(createSlackNotifier({ webhookUrl: config.notify.slackWebhookUrl }));
   if (config.notify.webhookUrl) list.push(createWebhookNotifier({ url: config.notify.webhookUrl }));
+  if (config.notify.pagerduty) list.push(createPagerDutyNotifier(config.notify.pagerduty));
   return list;
 }
 
@@ -51,12 +53,14 @@ export async function auditSink(config: Config, logger: Logger = createLogger(co
 
 /** Names and roles only: which principals this API accepts, for the operator reading the start-up log. */
 export function logPrincipals(logger: Logger, config: Config): void {
-  const { principals, keys, principalsFile, webhookSecrets } = config.api;
+  const { principals, keys, principalsFile, webhookSecrets, slackUsers, slack } = config.api;
   logger.info('API principals', {
     principalsFile: principalsFile ?? null,
     keys: principals.map((p) => `${p.name} (${p.role})`),
     webhooks: [...new Set(webhookSecrets.map((w) => `webhook:${w.name}`))],
+    slackUsers: slackUsers.map((u) => `${u.slackUserId} → ${u.principal} (${u.role})`),
   });
+  if (slackUsers.length > 0 && !slack) logger.warn('slackUsers are mapped but SLACK_SIGNING_SECRET is not set: Slack approvals are off');
   if (keys.length > 0) logger.warn('RIPOSTE_API_KEYS keys have role admin; give keys narrower roles in a principals file', { count: keys.length });
 }
 
@@ -68,6 +72,7 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     apiKeys: [...config.api.principals, ...config.api.keys],
     webhookSecrets: config.api.webhookSecrets,
     feedToken: config.api.feedToken,
+    slack: config.api.slack && { ...config.api.slack, users: config.api.slackUsers },
     maxBodyBytes: config.api.maxBodyBytes,
     coalesceWindowMs: config.api.coalesceWindowMs,
     policy,

@@ -13,6 +13,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../runtime/devServer.ts';
 import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
+import { BREAKER_NAMESPACE, ISOLATED_NAMESPACE } from '../test/support/namespaces.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -45,15 +46,18 @@ async function main(): Promise<number> {
 
   const scratch = await mkdtemp(join(tmpdir(), 'riposte-test-'));
   // The second namespace isolates tests of namespace-wide state (the kill switch) from the rest of the suite.
-  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), namespace: 'default', extraNamespaces: ['riposte-isolated'] });
+  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), namespace: 'default', extraNamespaces: [ISOLATED_NAMESPACE, BREAKER_NAMESPACE] });
   try {
     const connection = await Connection.connect({ address: server.address });
-    for (const namespace of ['default', 'riposte-isolated']) await registerSearchAttributes(new Client({ connection, namespace }), namespace);
+    for (const namespace of ['default', ISOLATED_NAMESPACE, BREAKER_NAMESPACE]) await registerSearchAttributes(new Client({ connection, namespace }), namespace);
     await connection.close();
     const bundle = await bundleWorkflowCode({ workflowsPath: join(projectDir, 'workflows/index.ts'), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
     const bundlePath = join(scratch, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
     process.stderr.write(`riposte tests: Temporal dev server at ${server.address} (${cli.source}), ${files.length} test files\n`);
+    void server.exited?.then(({ code, signal, stderr }) => {
+      process.stderr.write(`riposte tests: the Temporal dev server exited during the run (code ${code}, signal ${signal}): ${stderr || 'no output'}\n`);
+    });
 
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
       cwd: projectDir,

@@ -1,6 +1,7 @@
 import { ConfigError } from '../runtime/config.ts';
 import { configuredCredentials, NO_CREDENTIALS_HELP } from '../runtime/devApiKey.ts';
 import { bootstrap, exitOnError, listenApi, stopOnSignals } from '../runtime/processes.ts';
+import { policyReloadedOnHangup } from '../runtime/policyReload.ts';
 import { connectClient } from '../runtime/temporalConnection.ts';
 import { logPrincipals } from '../runtime/wiring.ts';
 
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   if (credentials.keys + credentials.webhooks === 0) throw new ConfigError(NO_CREDENTIALS_HELP);
   logPrincipals(logger, config);
   const client = await connectClient({ ...config.temporal, address: config.temporal.address ?? 'localhost:7233' });
-  const server = await listenApi(config, client, () => policy, logger);
+  const server = await listenApi(config, client, policyReloadedOnHangup(config.policyFile, policy, logger), logger);
   logger.info('API listening', { host: config.api.host, port: config.api.port });
   stopOnSignals(logger, () => server.close());
 }

@@ -11,8 +11,9 @@ import { createEnrichActivities } from '../activities/enrich/index.ts';
 import type { GeoIpLookup } from '../activities/enrich/geoip.ts';
 import { createNotifyActivities } from '../activities/notify/index.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
+import { createOffenceActivities } from '../activities/offences.ts';
 import type { CanonicalCidr } from '../domain/ip.ts';
-import { ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
+import { controlTaskQueue, ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
 
 export interface RiposteWorkerDeps {
   connection: NativeConnection;
@@ -43,29 +44,35 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-/** The main worker (workflows and light activities) and the enforcement worker (firewall changes, on their own queue). */
+/**
+ * The main worker (workflows and light activities), the control worker (the deployment's kill switch and breaker) and
+ * the enforcement worker (firewall changes, on their own queue).
+ */
 export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Worker[]> {
   const enforcementTaskQueue = deps.enforcementTaskQueue ?? ENFORCEMENT_TASK_QUEUE;
   const common = { connection: deps.connection, namespace: deps.namespace, shutdownGraceTime: '10s' };
+  const bundle = deps.workflowBundle ?? await workflowBundle();
   const main = await Worker.create({
     ...common,
     taskQueue: deps.taskQueue,
-    workflowBundle: deps.workflowBundle ?? await workflowBundle(),
+    workflowBundle: bundle,
     maxCachedWorkflows: 500,
     // Incidents waiting out the kill switch each hold an activity slot while they poll it.
     maxConcurrentActivityTaskExecutions: 1000,
     activities: {
       ...createEnrichActivities({ geoip: deps.geoip, client: deps.client }),
       ...createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }),
+      ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
       ...createNotifyActivities({ notifiers: deps.notifiers, audit: deps.audit ?? discardAudit }),
       ...createControlActivities({ client: deps.client }),
     },
   });
+  const control = await Worker.create({ ...common, taskQueue: controlTaskQueue(deps.taskQueue), workflowBundle: bundle, maxCachedWorkflows: 2 });
   const enforcement = await Worker.create({
     ...common,
     taskQueue: enforcementTaskQueue,
     maxTaskQueueActivitiesPerSecond: deps.maxEnforcementActionsPerSecond,
-    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.allowlist, assertContainmentAllowed: () => assertContainmentAllowed(deps.client), audit: deps.audit ?? discardAudit }),
+    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.allowlist, assertContainmentAllowed: () => assertContainmentAllowed(deps.client, deps.taskQueue), audit: deps.audit ?? discardAudit }),
   });
-  return [main, enforcement];
+  return [main, control, enforcement];
 }

@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditContext } from '../activities/audit/record.ts';
 import type { EnforcementActivities } from '../activities/enforce/index.ts';
+import type { OffenceActivities } from '../activities/offences.ts';
 import { rootCauseMessage } from './failures.ts';
 import { killSwitchCleared } from './killSwitch.ts';
 import { type BlockRequest, blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal } from './messages.ts';
@@ -22,6 +23,13 @@ function enforcementActivities(taskQueue: string) {
   });
   return { applyBlock, removeBlock };
 }
+
+// No task queue: block workflows run on the main queue, which is where the offence activities are. A history that
+// cannot be written costs the ladder a step, never the removal, so the retries are bounded.
+const { recordOffence } = proxyActivities<OffenceActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 10 },
+});
 
 export interface BlockInput {
   address: string;
@@ -93,8 +101,10 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
     }
     state.state = 'removing';
     upsertSearchAttributes([{ key: statusAttribute, value: 'removing' }]);
-    const removal = auditContext(unblockedBy ?? 'automation', unblockedBy === undefined ? 'expired' : `unblocked${unblockReason ? `: ${unblockReason}` : ''}`);
+    const expired = unblockedBy === undefined;
+    const removal = auditContext(unblockedBy ?? 'automation', expired ? 'expired' : `unblocked${unblockReason ? `: ${unblockReason}` : ''}`);
     await Promise.all(state.points.map((point) => removeBlock({ point, address: state.address, audit: removal })));
+    if (expired) await recordExpiryAsOffence();
     // A request that arrived after the unblock or during removal is a new block, not something to drop.
     if (unblockedBy !== undefined && state.requests > requestsAtUnblock) unblockedBy = undefined;
     else if (unblockedBy !== undefined || Date.now() >= state.expiresAt) break;
@@ -116,6 +126,15 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
       state.pointErrors[point] = rootCauseMessage(result.reason);
       log.error('block not applied', { point, address: state.address, error: state.pointErrors[point] });
     });
+  }
+
+  /** An expired block counts towards the repeat-offender ladder; a lifted one does not. */
+  async function recordExpiryAsOffence(): Promise<void> {
+    try {
+      await recordOffence({ address: state.address, endedAt: Date.now(), durationMs: state.trigger?.durationMs ?? 0, blockWorkflowId: workflowInfo().workflowId });
+    } catch (err) {
+      log.error('offence not recorded', { address: state.address, error: rootCauseMessage(err) });
+    }
   }
 
   /** What the enforcement activities write into their audit records: the request behind the block, and who acts. */

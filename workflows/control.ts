@@ -1,27 +1,86 @@
 import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
 
-/** The kill switch: one long-lived workflow, `riposte-control`, so its state is durable across every process. */
+/** The mass-block circuit breaker, as the control workflow shows it. */
+export interface BreakerState {
+  tripped: boolean;
+  /** New blocks counted in the current window. */
+  recentBlocks: number;
+  /** When it tripped, or who reset it and when. */
+  at?: string;
+  by?: string;
+}
+
+/** The kill switch and the breaker: one long-lived workflow, `riposte-control`, so both are durable across every process. */
 export interface ControlState {
   paused: boolean;
   /** Who set the current state, and when; absent before anyone touched it. */
   by?: string;
   reason?: string;
   at?: string;
+  breaker?: BreakerState;
+}
+
+export interface BlockAdmission {
+  incidentId: string;
+  /** False when a person approved this block: it is counted, never held back. */
+  automatic: boolean;
+  maxNewBlocks: number;
+  windowMs: number;
+}
+
+export interface AdmissionResult {
+  admitted: boolean;
+  /** True for the one admission that tripped the breaker, so exactly one incident raises the notification. */
+  justTripped: boolean;
+}
+
+interface ControlCarry {
+  killSwitch: Omit<ControlState, 'breaker'>;
+  breaker: { tripped: boolean; at?: string; by?: string; blockTimes: number[] };
 }
 
 export const setKillSwitchUpdate = defineUpdate<ControlState, [{ paused: boolean; by: string; reason?: string }]>('setKillSwitch');
+export const admitBlockUpdate = defineUpdate<AdmissionResult, [BlockAdmission]>('admitBlock');
+export const resetBreakerUpdate = defineUpdate<ControlState, [{ by: string }]>('resetBreaker');
 export const controlStateQuery = defineQuery<ControlState>('controlState');
 
-export async function controlWorkflow(carried?: ControlState): Promise<void> {
-  let state: ControlState = carried ?? { paused: false };
+export async function controlWorkflow(carried?: ControlState | ControlCarry): Promise<void> {
+  // Runs started before the breaker existed carried the bare kill-switch state.
+  const carry: ControlCarry = carried && 'killSwitch' in carried
+    ? carried
+    : { killSwitch: carried ?? { paused: false }, breaker: { tripped: false, blockTimes: [] } };
+  let { killSwitch } = carry;
+  const { breaker } = carry;
+  const view = (): ControlState => ({
+    ...killSwitch,
+    breaker: { tripped: breaker.tripped, recentBlocks: breaker.blockTimes.length, at: breaker.at, by: breaker.by },
+  });
+
   // An update returns only once its new state is in the history, so an API that waited for it can promise that
   // every later check sees the pause.
   setHandler(setKillSwitchUpdate, ({ paused, by, reason }) => {
-    state = { paused, by, reason, at: new Date().toISOString() };
-    return state;
+    killSwitch = { paused, by, reason, at: new Date().toISOString() };
+    return view();
   });
-  setHandler(controlStateQuery, () => state);
+  setHandler(admitBlockUpdate, ({ automatic, maxNewBlocks, windowMs }) => {
+    const now = Date.now();
+    breaker.blockTimes = breaker.blockTimes.filter((at) => at > now - windowMs);
+    if (automatic && (breaker.tripped || breaker.blockTimes.length >= maxNewBlocks)) {
+      const justTripped = !breaker.tripped;
+      if (justTripped) Object.assign(breaker, { tripped: true, at: new Date(now).toISOString(), by: 'automation' });
+      return { admitted: false, justTripped };
+    }
+    breaker.blockTimes.push(now);
+    // Only the newest N+1 times can matter to the next decision, so the state stays bounded under a storm.
+    if (breaker.blockTimes.length > maxNewBlocks + 1) breaker.blockTimes.splice(0, breaker.blockTimes.length - maxNewBlocks - 1);
+    return { admitted: true, justTripped: false };
+  });
+  setHandler(resetBreakerUpdate, ({ by }) => {
+    Object.assign(breaker, { tripped: false, blockTimes: [], at: new Date().toISOString(), by });
+    return view();
+  });
+  setHandler(controlStateQuery, view);
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof controlWorkflow>(state);
+  await continueAsNew<typeof controlWorkflow>({ killSwitch, breaker });
 }

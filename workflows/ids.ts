@@ -2,5 +2,11 @@ export function blockWorkflowId(address: string): string {
   return `block:${address}`;
 }
 
-/** The one kill-switch workflow of a namespace. */
-export const CONTROL_WORKFLOW_ID = 'riposte-control';
+export function offenceHistoryWorkflowId(address: string): string {
+  return `offences:${address}`;
+}
+
+/** The one control workflow (kill switch, circuit breaker) of a deployment, named after its main task queue. */
+export function controlWorkflowId(taskQueue: string): string {
+  return `riposte-control:${taskQueue}`;
+}

@@ -4,9 +4,11 @@ import type { ControlState } from './control.ts';
 
 // A failure to read the kill switch is retried, never taken as permission. The first look is a local activity, so
 // the usual case (not paused) costs no round trip through the server; holding on to a pause is a heartbeating one.
+// The local look gives up quickly: while it retries it holds the workflow task, which must not outlast a worker's
+// shutdown or starve the control workflow of task slots. Its failure falls through to the regular activity.
 const { waitForContainmentAllowed: lookAtKillSwitch } = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '10s' },
+  retry: { initialInterval: '1s', maximumAttempts: 2 },
 });
 const { waitForContainmentAllowed } = proxyActivities<ControlActivities>({
   startToCloseTimeout: '2m',
@@ -19,7 +21,7 @@ const { waitForContainmentAllowed } = proxyActivities<ControlActivities>({
  * away; after that each activity waits up to a minute, polling, so a long pause costs few history events.
  */
 export async function killSwitchCleared(onHeld: (control: ControlState) => void = () => undefined): Promise<void> {
-  let control = await lookAtKillSwitch({ maxWaitMs: 0 });
+  let control = await lookAtKillSwitch({ maxWaitMs: 0 }).catch(() => waitForContainmentAllowed({ maxWaitMs: 0 }));
   while (control.paused) {
     onHeld(control);
     control = await waitForContainmentAllowed({ maxWaitMs: 60_000 });

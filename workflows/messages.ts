@@ -1,6 +1,6 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AlertBatch } from '../domain/alert.ts';
-import type { IncidentState, TimelineEntry } from '../domain/incident.ts';
+import type { IncidentState, TimelineEntry, Verdict, VerdictRecord } from '../domain/incident.ts';
 
 /** Names written once: the API, the CLI and the workflows share these definitions. */
 export const alertsSignal = defineSignal<[AlertBatch]>('alerts');
@@ -8,6 +8,9 @@ export const approveSignal = defineSignal<[{ by: string; comment?: string }]>('a
 export const rejectSignal = defineSignal<[{ by: string; reason?: string }]>('reject');
 export const pauseSignal = defineSignal<[{ by: string; reason?: string }]>('pause');
 export const resumeSignal = defineSignal<[{ by: string }]>('resume');
+
+/** An update, so the API can answer 409 when the incident already has a verdict and 202 only once it is recorded. */
+export const verdictUpdate = defineUpdate<VerdictRecord, [{ verdict: Verdict; by: string; comment?: string }]>('verdict');
 
 export const statusQuery = defineQuery<IncidentState>('status');
 export const timelineQuery = defineQuery<TimelineEntry[]>('timeline');

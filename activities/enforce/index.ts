@@ -1,11 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { allowlistMatch, type CanonicalCidr, type CanonicalIp, canonicalIp } from '../../domain/ip.ts';
+import type { CanonicalCidr } from '../../domain/ip.ts';
 import { audited } from '../audit/audited.ts';
 import type { AuditContext, AuditSink } from '../audit/record.ts';
+import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
 import type { EnforcementPoint } from './enforcementPoint.ts';
 
 export interface ApplyBlockInput {
   point: string;
+  /** An address or `network/prefix`, canonical (domain/ip.ts canonicalBlockTarget). */
   address: string;
   expiresAt: number;
   /** Who and what is behind the call, for its audit records. */
@@ -18,7 +20,10 @@ export interface RemoveBlockInput {
   audit?: AuditContext;
 }
 
-/** Activities for the enforcement task queue. The allowlist is checked here again, whatever the workflow decided. */
+/**
+ * Activities for the enforcement task queue. The allowlist is checked here again, whatever the workflow decided: a range
+ * is refused when any allowlisted address is inside it.
+ */
 export interface EnforcementDeps {
   points: readonly EnforcementPoint[];
   allowlist: readonly CanonicalCidr[];
@@ -37,36 +42,19 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     return point;
   }
 
-  function canonical(address: string): CanonicalIp {
-    let parsed: CanonicalIp;
-    try {
-      parsed = canonicalIp(address);
-    } catch (err) {
-      throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidAddress');
-    }
-    if (parsed.address !== address) throw ApplicationFailure.nonRetryable(`address ${parsed.address} was not sent in canonical form`, 'InvalidAddress');
-    return parsed;
-  }
-
-  function notAllowlisted(ip: CanonicalIp): string {
-    const hit = allowlistMatch(ip, allowlist);
-    if (hit) throw ApplicationFailure.nonRetryable(`${ip.address} is allowlisted by ${hit.text}`, 'AllowlistViolation');
-    return ip.address;
-  }
-
   return {
     async applyBlock({ point, address, expiresAt, audit: context }: ApplyBlockInput): Promise<void> {
       const parameters = { expiresAt: isoTime(expiresAt) };
       await audited(audit, { action: 'block.apply', point, target: address, parameters, context }, async () => {
-        const target = { address: notAllowlisted(canonical(address)), expiresAt };
+        assertNotAllowlisted(canonicalTarget(address), allowlist);
         const enforcementPoint = pointNamed(point);
         await assertContainmentAllowed();
-        await enforcementPoint.apply(target);
+        await enforcementPoint.apply({ address, expiresAt });
       });
     },
     async removeBlock({ point, address, audit: context }: RemoveBlockInput): Promise<void> {
       await audited(audit, { action: 'block.remove', point, target: address, parameters: {}, context }, async () => {
-        await pointNamed(point).remove(canonical(address).address);
+        await pointNamed(point).remove(canonicalTarget(address).text);
       });
     },
   };

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { setImmediate } from 'node:timers';
 import { ApplicationFailure } from '@temporalio/common';
-import { allowlistMatch, type CanonicalCidr, type CanonicalIp, canonicalIp } from '../../domain/ip.ts';
+import type { CanonicalCidr } from '../../domain/ip.ts';
+import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
+import { isRangeSet, layoutText, type NftSet, setFor, setNamed, targetOf } from './nftablesLayout.ts';
 
 export interface NftablesOptions {
   /** Network namespace to act in (`ip netns exec`); the host's own when absent. */
@@ -29,8 +31,6 @@ export interface NftTransaction {
   retry: boolean;
 }
 
-const SETS = { 4: 'blocked4', 6: 'blocked6' } as const;
-const CHAIN = 'prerouting';
 // nft 1.0.6 refuses a seconds count above eight digits ("value too large"): about 3.2 years.
 const MAX_TIMEOUT_S = 99_999_999;
 const NFT_TIMEOUT_MS = 30_000;
@@ -40,7 +40,8 @@ const DEFAULT_MAX_BATCH = 20_000;
 
 /** One apply or remove waiting for the next transaction; `expiresAt` absent means remove. */
 interface Operation {
-  ip: CanonicalIp;
+  target: CanonicalCidr;
+  set: NftSet;
   expiresAt?: number;
   resolve(): void;
   reject(err: unknown): void;
@@ -69,10 +70,16 @@ function runner({ netns, nftPath = 'nft' }: NftablesOptions) {
   });
 }
 
-/** Blocks single addresses in a table of Riposte's own, with per-element kernel timeouts. */
+/** Blocks addresses and ranges in a table of Riposte's own (see nftablesLayout.ts), with per-element kernel timeouts. */
 export function createNftablesEnforcer(options: NftablesEnforcerOptions): EnforcementPoint {
   const table = tableName(options.table);
   const nft = runner(options);
+  /** The range sets in the table and in its chain: read by ensure(), grown by each transaction that makes one. */
+  let rangeSets = new Map<string, NftSet>();
+  async function readRangeSets(): Promise<Map<string, NftSet>> {
+    const sets = rangeSetsIn(await nft(['-j', '-t', 'list', 'sets', 'inet']), table);
+    return new Map(sets.map((set) => [set.name, set]));
+  }
 
   // One writer: concurrent nft transactions on big sets are slow and their interleaving is hard to reason about.
   let tail: Promise<unknown> = Promise.resolve();
@@ -84,18 +91,12 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
 
   let ensured: Promise<unknown> | undefined;
   function ensure(): Promise<unknown> {
-    // `add` leaves existing sets and their elements alone; only the chain's rules are rewritten.
-    ensured ??= serial(() => nft(['-f', '-'], [
-      `add table ${table}`,
-      `add set ${table} ${SETS[4]} { type ipv4_addr; flags timeout; }`,
-      `add set ${table} ${SETS[6]} { type ipv6_addr; flags timeout; }`,
-      // Raw prerouting runs before conntrack, so packets of already-open connections are dropped as well.
-      `add chain ${table} ${CHAIN} { type filter hook prerouting priority raw; policy accept; }`,
-      `flush chain ${table} ${CHAIN}`,
-      `add rule ${table} ${CHAIN} ip saddr @${SETS[4]} drop`,
-      `add rule ${table} ${CHAIN} ip6 saddr @${SETS[6]} drop`,
-      '',
-    ].join('\n'))).catch((err: unknown) => {
+    // Range sets made by an earlier run keep their elements, and the chain is rewritten to look them up again.
+    ensured ??= serial(async () => {
+      const existing = await readRangeSets();
+      await nft(['-f', '-'], [`add table ${table}`, ...layoutText(table, existing.values()), ''].join('\n'));
+      rangeSets = existing;
+    }).catch((err: unknown) => {
       ensured = undefined;
       throw err;
     });
@@ -107,50 +108,51 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
    * element keeps its old timeout, so an extension has to delete and re-add it, and the first add makes the delete
    * safe when the element is absent (a batch is all-or-nothing). Runs of calls on distinct addresses are written as
    * one statement per set and step, which nft parses about twice as fast as one statement per element (measured: 20k
-   * applies in 0.29 s and 28 MiB against 0.51 s and 105 MiB); a repeated address starts a new run, so its calls keep
-   * their order.
+   * applies in 0.29 s and 28 MiB against 0.51 s and 105 MiB); a repeated target starts a new run, so its calls keep
+   * their order. A range of a length with no set yet brings the set and its rule along, in the same transaction.
    */
-  function batchText(ops: readonly Operation[], now: number): string {
-    const lines: string[] = [];
-    let run: Operation[] = [];
+  function batchText(ops: readonly Operation[], now: number): { text: string; made: NftSet[] } {
+    const made = new Map<string, NftSet>();
+    for (const { set } of ops) if (isRangeSet(set) && !rangeSets.has(set.name)) made.set(set.name, set);
+    const lines = made.size > 0 ? layoutText(table, [...rangeSets.values(), ...made.values()]) : [];
+    let run = new Map<string, Operation[]>();
     let seen = new Set<string>();
     const flush = () => {
-      if (run.length === 0) return;
-      for (const family of [4, 6] as const) {
-        const mine = run.filter((op) => op.ip.family === family);
-        if (mine.length === 0) continue;
-        const set = `${table} ${SETS[family]}`;
+      for (const [name, mine] of run) {
+        const set = `${table} ${name}`;
         // The timeout is counted from when the transaction is built, not from when the call arrived.
         const applied = mine.map((op) => (op.expiresAt !== undefined && op.expiresAt > now
-          ? `${op.ip.address} timeout ${Math.min(MAX_TIMEOUT_S, Math.max(1, Math.ceil((op.expiresAt - now) / 1000)))}s`
+          ? `${op.target.network} timeout ${Math.min(MAX_TIMEOUT_S, Math.max(1, Math.ceil((op.expiresAt - now) / 1000)))}s`
           : undefined));
-        lines.push(`add element ${set} { ${mine.map((op, i) => applied[i] ?? `${op.ip.address} timeout 1s`).join(', ')} }`);
-        lines.push(`delete element ${set} { ${mine.map((op) => op.ip.address).join(', ')} }`);
+        lines.push(`add element ${set} { ${mine.map((op, i) => applied[i] ?? `${op.target.network} timeout 1s`).join(', ')} }`);
+        lines.push(`delete element ${set} { ${mine.map((op) => op.target.network).join(', ')} }`);
         const readd = applied.filter((element) => element !== undefined);
         if (readd.length > 0) lines.push(`add element ${set} { ${readd.join(', ')} }`);
       }
-      run = [];
+      run = new Map();
       seen = new Set();
     };
     for (const op of ops) {
-      if (seen.has(op.ip.address)) flush();
-      seen.add(op.ip.address);
-      run.push(op);
+      if (seen.has(op.target.text)) flush();
+      seen.add(op.target.text);
+      const mine = run.get(op.set.name);
+      if (mine) mine.push(op);
+      else run.set(op.set.name, [op]);
     }
     flush();
-    return `${lines.join('\n')}\n`;
+    return { text: `${lines.join('\n')}\n`, made: [...made.values()] };
   }
 
   // Group commit: calls that arrive while a transaction runs wait in `pending`, and the next transaction carries all
   // of them (up to maxBatch) in one `nft -f`. Each element's add/delete/add is safe whatever the set holds, and calls
-  // on one address keep their order, so a batch ends in the same state as the calls made one by one.
+  // on one target keep their order, so a batch ends in the same state as the calls made one by one.
   const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
   const pending: Operation[] = [];
   let draining = false;
 
-  function enqueue(ip: CanonicalIp, expiresAt?: number): Promise<void> {
+  function enqueue(target: CanonicalCidr, expiresAt?: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      pending.push({ ip, expiresAt, resolve, reject });
+      pending.push({ target, set: setFor(target), expiresAt, resolve, reject });
       if (draining) return;
       draining = true;
       // Starting on the next turn of the event loop lets calls that arrive together share the first transaction too.
@@ -179,9 +181,12 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
     const start = performance.now();
     let ok = false;
     try {
-      await serial(() => {
-        const now = Date.now();
-        return nft(['-f', '-'], batchText(ops, now));
+      await serial(async () => {
+        // A new set rewrites the chain, which must keep the lookups of sets another enforcer on this table has made.
+        if (ops.some(({ set }) => isRangeSet(set) && !rangeSets.has(set.name))) rangeSets = await readRangeSets();
+        const { text, made } = batchText(ops, Date.now());
+        await nft(['-f', '-'], text);
+        for (const set of made) rangeSets.set(set.name, set);
       });
       ok = true;
       return undefined;
@@ -228,28 +233,29 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
     name: 'nftables',
 
     async apply({ address, expiresAt }: BlockTarget) {
-      const ip = canonical(address);
-      const hit = allowlistMatch(ip, options.allowlist);
-      if (hit) throw ApplicationFailure.nonRetryable(`${ip.address} is allowlisted by ${hit.text}`, 'AllowlistViolation');
+      const target = canonicalTarget(address);
+      assertNotAllowlisted(target, options.allowlist);
       if (!Number.isFinite(expiresAt)) throw ApplicationFailure.nonRetryable('expiresAt must be a finite epoch time', 'InvalidExpiry');
       if ((expiresAt - Date.now()) / 1000 > MAX_TIMEOUT_S) throw ApplicationFailure.nonRetryable(`expiry is beyond the kernel's ${MAX_TIMEOUT_S}s timeout limit`, 'InvalidExpiry');
-      return enqueue(ip, expiresAt);
+      return enqueue(target, expiresAt);
     },
 
     async remove(address: string) {
-      return enqueue(canonical(address));
+      return enqueue(canonicalTarget(address));
     },
 
     async list() {
       await ensure();
+      const json = await serial(() => nft(['-j', 'list', 'table', ...table.split(' ')]));
+      const now = Date.now();
       const targets: BlockTarget[] = [];
-      for (const set of Object.values(SETS)) {
-        const json = await serial(() => nft(['-j', 'list', 'set', ...table.split(' '), set]));
-        const now = Date.now();
-        for (const elem of setElements(json)) {
-          // Elements someone added without a timeout never expire.
-          const expiresAt = elem.expires === undefined ? Number.MAX_SAFE_INTEGER : now + elem.expires * 1000;
-          targets.push({ address: canonicalIp(elem.val).address, expiresAt });
+      for (const { name, elem = [] } of nftSets(json)) {
+        const set = setNamed(name);
+        if (!set) continue;
+        for (const entry of elem) {
+          // Elements without a timeout are listed as bare strings; someone else added them, and they never expire.
+          const { val, expires } = typeof entry === 'string' ? { val: entry, expires: undefined } : entry.elem;
+          targets.push({ address: targetOf(set, val), expiresAt: expires === undefined ? Number.MAX_SAFE_INTEGER : now + expires * 1000 });
         }
       }
       return targets;
@@ -264,27 +270,23 @@ export async function removeNftablesTable(options: NftablesOptions = {}): Promis
   await runner(options)(['-f', '-'], `add table ${table}\ndelete table ${table}\n`);
 }
 
-function canonical(address: string): CanonicalIp {
-  let ip: CanonicalIp;
-  try {
-    ip = canonicalIp(address);
-  } catch {
-    // The raw input is not echoed: it may be anything an attacker put in an alert.
-    throw ApplicationFailure.nonRetryable('address is not a valid IP address', 'InvalidAddress');
-  }
-  if (ip.address !== address) throw ApplicationFailure.nonRetryable(`address was not sent in canonical form (${ip.address})`, 'InvalidAddress');
-  return ip;
+interface NftSetJson {
+  name: string;
+  table: string;
+  elem?: Array<string | { elem: { val: string; /** Whole seconds left. */ expires?: number } }>;
 }
 
-interface NftElement {
-  val: string;
-  /** Whole seconds left. */
-  expires?: number;
+/** The sets in `nft -j list` output. */
+function nftSets(json: string): NftSetJson[] {
+  const doc = JSON.parse(json) as { nftables?: Array<{ set?: NftSetJson }> };
+  return (doc.nftables ?? []).flatMap((entry) => (entry.set ? [entry.set] : []));
 }
 
-function setElements(json: string): NftElement[] {
-  const doc = JSON.parse(json) as { nftables?: Array<{ set?: { elem?: Array<string | { elem: NftElement }> } }> };
-  const elems = doc.nftables?.find((entry) => entry.set)?.set?.elem ?? [];
-  // Elements without a timeout are listed as bare strings.
-  return elems.map((elem) => (typeof elem === 'string' ? { val: elem } : elem.elem));
+/** The range sets of Riposte's layout that `table` holds, from `nft -j -t list sets inet`. */
+function rangeSetsIn(json: string, table: string): NftSet[] {
+  const name = table.split(' ')[1];
+  return nftSets(json).flatMap((entry) => {
+    const set = entry.table === name ? setNamed(entry.name) : undefined;
+    return set && isRangeSet(set) ? [set] : [];
+  });
 }

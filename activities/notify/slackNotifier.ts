@@ -12,6 +12,10 @@ export interface SlackNotifierOptions {
 const HEADER_MAX = 150;
 const FIELD_MAX = 2000;
 const TEXT_MAX = 3000;
+const CONFIRM_TEXT_MAX = 300;
+
+/** The buttons' action_ids: POST /v1/slack/actions acts on these and nothing else. */
+export const SLACK_ACTIONS = { approve: 'riposte_approve', reject: 'riposte_reject' } as const;
 
 export function createSlackNotifier(opts: SlackNotifierOptions): Notifier {
   const url = parseEndpoint(opts.webhookUrl, 'slack webhook');
@@ -49,10 +53,36 @@ export function slackMessage(n: IncidentNotification) {
   ];
   const links = [link(n.links.incident, 'Incident'), link(n.links.temporalUi, 'Temporal UI')].filter((l) => l !== undefined);
   if (links.length > 0) blocks.push({ type: 'context', elements: links.map((l) => mrkdwn(l, TEXT_MAX)) });
+  if (n.status === 'awaiting_approval') blocks.push(approvalButtons(n));
   return {
     // The fallback shows in push notifications and clients that cannot render blocks.
     text: clipEscaped(escapeMrkdwn(`${n.title}: ${n.action}`), TEXT_MAX),
     blocks,
+  };
+}
+
+/** The click reaches POST /v1/slack/actions, which acts only for a Slack user mapped to a responder principal. */
+function approvalButtons(n: IncidentNotification) {
+  const plain = (text: string) => ({ type: 'plain_text', text });
+  return {
+    type: 'actions',
+    elements: [
+      { type: 'button', action_id: SLACK_ACTIONS.approve, text: plain('Approve'), style: 'primary', value: n.incidentId },
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.reject,
+        text: plain('Reject'),
+        style: 'danger',
+        value: n.incidentId,
+        confirm: {
+          title: plain('Reject this incident?'),
+          text: plain(clip(`Nothing will be done about ${n.entity}.`, CONFIRM_TEXT_MAX)),
+          confirm: plain('Reject'),
+          deny: plain('Cancel'),
+          style: 'danger',
+        },
+      },
+    ],
   };
 }
 

@@ -2,13 +2,15 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createBlockActivities } from '../../activities/blocks.ts';
+import { blockTargetField } from '../../domain/addressFields.ts';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../../domain/duration.ts';
-import { allowlistMatch, canonicalCidr, canonicalIp } from '../../domain/ip.ts';
+import { allowlistOverlap, type CanonicalCidr, canonicalBlockTarget, canonicalCidr } from '../../domain/ip.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery, unblockSignal } from '../../workflows/messages.ts';
 import { entityAttribute, expiresAtAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
 import { ENFORCEMENT_TASK_QUEUE } from '../../workflows/taskQueues.ts';
+import { roleGrants } from '../access.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 
 /** Every block expires; a manual one may not be set for longer than this. */
@@ -18,20 +20,12 @@ export const DEFAULT_MANUAL_BLOCK = '24h';
 
 const unblockBody = z.object({ reason: z.string().max(2000).optional() }).strict();
 
-/** A manual block: one address (ranges are not accepted yet), an expiry, and why. The actor comes from the credential. */
+/**
+ * A manual block: one address or a range (`203.0.113.0/24`; host bits set are refused, not cleared), an expiry, and
+ * why. The actor comes from the credential.
+ */
 const blockBody = z.object({
-  ip: z.string().max(100).transform((value, ctx) => {
-    if (value.includes('/')) {
-      ctx.addIssue({ code: 'custom', message: 'ranges are not accepted yet: give a single address' });
-      return z.NEVER;
-    }
-    try {
-      return canonicalIp(value).address;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  ip: blockTargetField,
   duration: z.string()
     .regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d, e.g. 24h')
     .transform(parseDuration)
@@ -69,19 +63,23 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
   });
 
   /**
-   * Unlike fail2ban's `banip`, a manual block is checked against the allowlist: an allowlisted address is refused with
-   * 403 `allowlisted` before anything is started.
+   * Unlike fail2ban's `banip`, a manual block is checked against the allowlist: an allowlisted address, or a range with
+   * one inside it, is refused with 403 `allowlisted` before anything is started. A range wider than the policy's
+   * maxBlockWidth needs a person's approval: an admin's request is that approval, anyone else's is refused with 403
+   * `needs_approval`.
    */
   router.post('/v1/blocks', async (req, res) => {
     const parsed = blockBody.safeParse(req.body ?? {});
     if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
     const { ip: address, duration: durationMs, reason } = parsed.data;
+    const target = canonicalBlockTarget(address);
     const snapshot = policy();
     // Fails closed: an allowlist that cannot be read throws, and nothing is started.
-    const hit = allowlistMatch(canonicalIp(address), snapshot.allowlist.map(canonicalCidr));
-    if (hit) {
-      throw new HttpError(403, 'allowlisted', `${address} is on the allowlist (${hit.text}, policy ${snapshot.version}) and is never blocked`, [
-        { path: 'ip', message: `allowlisted by ${hit.text}` },
+    refuseAllowlisted(target, snapshot);
+    const maxWidth = target.family === 4 ? snapshot.maxBlockWidth.ipv4 : snapshot.maxBlockWidth.ipv6;
+    if (target.prefix < maxWidth && !roleGrants(req.principal!.role, 'admin')) {
+      throw new HttpError(403, 'needs_approval', `ranges wider than /${maxWidth} need an admin: ${address} is a /${target.prefix}; an admin's request is the approval`, [
+        { path: 'ip', message: `wider than /${maxWidth}` },
       ]);
     }
     const by = req.principal!.name;
@@ -109,10 +107,11 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     }
   }
 
+  /** A range comes URL-encoded in the path: `/v1/blocks/203.0.113.0%2F24`. */
   router.delete('/v1/blocks/:ip', async (req, res) => {
     let address: string;
     try {
-      address = canonicalIp(req.params.ip).address;
+      address = canonicalBlockTarget(req.params.ip).text;
     } catch (err) {
       throw validationFailed([{ path: 'ip', message: (err as Error).message }]);
     }
@@ -131,4 +130,13 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
   });
 
   return router;
+}
+
+function refuseAllowlisted(target: CanonicalCidr, snapshot: PolicySnapshot): void {
+  const hit = allowlistOverlap(target, snapshot.allowlist.map(canonicalCidr));
+  if (!hit) return;
+  const [message, issue] = target.text.includes('/')
+    ? [`${target.text} covers addresses on the allowlist (${hit.text}, policy ${snapshot.version}), which are never blocked`, `overlaps the allowlist entry ${hit.text}`]
+    : [`${target.text} is on the allowlist (${hit.text}, policy ${snapshot.version}) and is never blocked`, `allowlisted by ${hit.text}`];
+  throw new HttpError(403, 'allowlisted', message, [{ path: 'ip', message: issue }]);
 }

@@ -6,7 +6,11 @@ export interface BlocklistSource {
   read(): Promise<BlockTarget[]>;
 }
 
-/** The External Dynamic List that pulling firewalls read: canonical, de-duplicated, stable order, ETag'd. */
+/**
+ * The External Dynamic List that pulling firewalls read: canonical, de-duplicated, stable order, ETag'd. One target a
+ * line: an address, or a range as `network/prefix`, the CIDR form Palo Alto EDLs, Fortinet threat feeds and pfSense URL
+ * tables all read.
+ */
 export function feedsRouter({ blocklist }: { blocklist: BlocklistSource }): Router {
   const router = Router();
   router.get('/blocklist.txt', async (req, res) => {

@@ -1,18 +1,18 @@
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
-import type { IncidentState, IncidentStatus } from '../../domain/incident.ts';
-import { INCIDENT_STATUSES } from '../../domain/incident.ts';
+import { INCIDENT_STATUSES, type IncidentState, type IncidentStatus, VERDICTS } from '../../domain/incident.ts';
 import { canonicalIp } from '../../domain/ip.ts';
-import { playbookByName } from '../../playbooks/index.ts';
-import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery } from '../../workflows/messages.ts';
-import { entityAttribute, playbookAttribute, severityAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
+import { isIncidentId, playbooks } from '../../playbooks/index.ts';
+import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate } from '../../workflows/messages.ts';
+import { entityAttribute, playbookAttribute, severityAttribute, statusAttribute, verdictAttribute } from '../../workflows/searchAttributes.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 
-const TERMINAL: ReadonlySet<IncidentStatus> = new Set(['contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'closed']);
+const TERMINAL: ReadonlySet<IncidentStatus> = new Set(['contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'below_threshold', 'reverted', 'closed']);
 
 const commentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
 const reasonBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+const verdictBody = z.object({ verdict: z.enum(VERDICTS), comment: z.string().max(2000).optional() }).strict();
 const listQuery = z.object({
   status: z.enum(INCIDENT_STATUSES).optional(),
   playbook: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
@@ -28,17 +28,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 
 /** Only `<playbook>:<canonical ip>` ids reach a handle, so these routes can never signal a block or control workflow. */
 function incidentId(raw: string): string {
-  const colon = raw.indexOf(':');
-  const playbook = playbookByName(raw.slice(0, colon));
-  let entity: string | undefined;
-  try {
-    entity = canonicalIp(raw.slice(colon + 1)).address;
-  } catch {
-    entity = undefined;
-  }
-  if (colon < 0 || !playbook || entity !== raw.slice(colon + 1)) {
-    throw new HttpError(404, 'not_found', 'no such incident: ids look like brute-force:203.0.113.7');
-  }
+  if (!isIncidentId(raw)) throw new HttpError(404, 'not_found', 'no such incident: ids look like brute-force:203.0.113.7');
   return raw;
 }
 
@@ -109,6 +99,35 @@ export function incidentsRouter({ client }: { client: Client }): Router {
     return TERMINAL.has(state.status) ? `incident is ${state.status}: nothing left to pause` : undefined;
   }, (id, by, { reason }) => handle(id).signal(pauseSignal, { by, reason }));
   actionRoute('resume', z.object({}).strict(), (state) => (state.paused ? undefined : 'incident is not paused'), (id, by) => handle(id).signal(resumeSignal, { by }));
+
+  /**
+   * The verdict closes the loop: a false positive lifts the incident's blocks at once. Only while the incident is open
+   * (its review window), and only once.
+   */
+  router.post('/v1/incidents/:id/verdict', async (req, res) => {
+    const id = incidentId(req.params.id);
+    const { verdict, comment } = parseBody(verdictBody, req.body);
+    await currentState(id);
+    if ((await handle(id).describe()).status.name !== 'RUNNING') throw new HttpError(409, 'conflict', `incident ${id} is closed: its review window has ended`);
+    try {
+      const recorded = await handle(id).executeUpdate(verdictUpdate, { args: [{ verdict, by: actor(req), comment }] });
+      res.status(202).json({ id, ...recorded });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, 'conflict', (err.cause as Error | undefined)?.message ?? err.message);
+      throw err;
+    }
+  });
+
+  /** Verdicts counted per playbook, from the search attribute every verdict sets: how often each playbook is wrong. */
+  router.get('/v1/verdicts', async (_req, res) => {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const { name } of playbooks) {
+      const base = `WorkflowType = "incidentWorkflow" AND ${playbookAttribute.name} = "${name}"`;
+      const entries = await Promise.all(VERDICTS.map(async (verdict) => [verdict, (await client.workflow.count(`${base} AND ${verdictAttribute.name} = "${verdict}"`)).count] as const));
+      counts[name] = Object.fromEntries(entries);
+    }
+    res.json({ playbooks: counts });
+  });
 
   return router;
 }

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { canonicalCidr } from '../../domain/ip.ts';
 import { eventually, startApi, startRiposte, TEST_API_KEY, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -108,6 +109,21 @@ describe('the riposte CLI against the real API and workers', () => {
     await api.call('DELETE', `/v1/blocks/${ip}`);
   });
 
+  test('verdict false_positive on a contained incident lifts its block; a second verdict is refused with exit 1', async () => {
+    const { ip, id } = await incidentAwaitingApproval();
+    assert.equal((await cli(['approve', id], env)).code, 0);
+    await eventually('the address in the feed', async () => ((await inFeed(ip)) ? true : undefined));
+    const verdict = await cli(['verdict', id, 'false_positive', '--comment', 'our own scanner'], env);
+    assert.equal(verdict.code, 0, verdict.stderr);
+    assert.equal(verdict.stdout, `false_positive recorded on ${id} (as alice)\n`);
+    await eventually('the address out of the feed', async () => ((await inFeed(ip)) ? undefined : true));
+    assert.equal((await incident(id)).status, 'reverted');
+    const again = await cli(['verdict', id, 'true_positive'], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^error: incident already has the verdict false_positive from alice/);
+    assertNoStack(again);
+  });
+
   test('reject → rejected and nothing blocked; the plain output names the actor', async () => {
     const { ip, id } = await incidentAwaitingApproval();
     const rejected = await cli(['reject', id, '--reason', 'our pentest'], env);
@@ -146,7 +162,8 @@ describe('the riposte CLI against the real API and workers', () => {
     assert.match(out, /^ {2}alerts {6}12 counted in 1 alert\(s\), 1 signal\(s\); max severity/m);
     assert.match(out, /^ {2}plan {8}block .+ for 1h$/m);
     assert.match(out, /^timeline$/m);
-    assert.match(out, /^ {2}\S+Z {2}status:awaiting_approval\s+times out in 10m$/m);
+    // The detail starts with why approval is needed (e.g. the playbook's mode), then the timeout.
+    assert.match(out, /^ {2}\S+Z {2}status:awaiting_approval\s+(?:.+; )?times out in 10m$/m);
     assert.match(out, /^ {2}\S+Z {2}paused\s+checking with the owner {2}\(by alice\)$/m);
     assert.match(out, /^ {2}\S+Z {2}resumed\s+\(by alice\)$/m);
 
@@ -197,6 +214,33 @@ describe('the riposte CLI against the real API and workers', () => {
     assert.equal(badStatus.code, 1);
     assert.match(badStatus.stderr, /^error: invalid query\n {2}query\.status: /);
     await cli(['reject', id], env);
+  });
+
+  test('a range passes through block, blocks and unblock; a wide one needs an admin, host bits are refused', async () => {
+    const range = canonicalCidr(`${uniqueAddress()}/64`).text;
+    const blocked = await cli(['block', range.toUpperCase(), '--duration', '1h', '--reason', 'rotating within its /64'], env);
+    assert.equal(blocked.code, 0, blocked.stderr);
+    assert.match(blocked.stdout, new RegExp(`^blocking ${range} until \\S+Z \\(workflow block:${range}, as alice\\)\\n$`));
+    await eventually('the range in the feed', async () => ((await inFeed(range)) ? true : undefined));
+    await eventually('listed', async () => ((await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string }) => b.address === range) ? true : undefined));
+    assert.match((await cli(['blocks'], env)).stdout, new RegExp(`^${range} +\\S+Z +\\S+Z$`, 'm'));
+
+    const unblocked = await cli(['unblock', range, '--reason', 'done'], env);
+    assert.equal(unblocked.code, 0, unblocked.stderr);
+    assert.equal(unblocked.stdout, `unblocking ${range} (as alice)\n`);
+    await eventually('the range gone from the feed', async () => ((await inFeed(range)) ? undefined : true));
+
+    const wide = await cli(['block', '2001:db8:ff00::/40', '--reason', 'whole provider'], env);
+    assert.equal(wide.code, 1);
+    assert.equal(wide.stderr, 'error: ranges wider than /48 need an admin: 2001:db8:ff00::/40 is a /40; an admin\'s request is the approval\n  ip: wider than /48\n');
+    const hostBits = await cli(['block', '203.0.113.7/24', '--reason', 'typo'], env);
+    assert.equal(hostBits.code, 1);
+    assert.equal(hostBits.stderr, 'error: the request body is not valid\n  ip: invalid IP address "203.0.113.7/24": host bits are set: the network is 203.0.113.0/24; give the network or a single address\n');
+    const unblockHostBits = await cli(['unblock', '203.0.113.7/24'], env);
+    assert.equal(unblockHostBits.code, 1);
+    assert.match(unblockHostBits.stderr, /^ {2}ip: invalid IP address "203\.0\.113\.7\/24": host bits are set/m);
+    for (const r of [wide, hostBits, unblockHostBits]) assertNoStack(r);
+    await assert.rejects(riposte.client.workflow.getHandle('block:2001:db8:ff00::/40').describe(), WorkflowNotFoundError);
   });
 
   test('roles apply: a viewer key can look but not approve or block', async () => {

@@ -34,7 +34,7 @@ after(async () => {
 });
 
 test(`with ${INCIDENTS} incidents in flight, no enforcement call starts after the pause is acknowledged, and all continue after resume`, async () => {
-  assert.deepEqual((await api.call('GET', '/v1/control')).json, { paused: false });
+  assert.deepEqual((await api.call('GET', '/v1/control')).json, { paused: false, breaker: { tripped: false, recentBlocks: 0 } });
   const addresses = Array.from({ length: INCIDENTS }, () => uniqueAddress());
   const posts = addresses.map((ip) => api.call('POST', '/v1/alerts/humio', { hostname: 'web01', ip }));
   await new Promise((r) => setTimeout(r, 150));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { canonicalCidr } from '../../domain/ip.ts';
 import { blockStatusQuery } from '../../workflows/messages.ts';
 import { eventually, startApi, startRiposte, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
@@ -60,6 +61,29 @@ describe('POST /v1/blocks: a manual block through the API', () => {
     await eventually('the address removed', async () => ((await riposte.edl.read()).some((t) => t.address === ip) ? undefined : true));
   });
 
+  test('a range: block:<network/prefix>, listed as it is, a network/prefix line in the feed, and DELETE takes it URL-encoded', async () => {
+    const range = canonicalCidr(`${uniqueAddress()}/64`).text;
+    const posted = await api.call('POST', '/v1/blocks', { ip: range.toUpperCase(), duration: '1h', reason: 'rotating within its /64' }, rita.auth);
+    assert.equal(posted.status, 202, posted.text);
+    assert.equal(posted.json.address, range, 'the range is canonicalized');
+    assert.equal(posted.json.workflowId, `block:${range}`);
+    await eventually('the range enforced', async () => ((await riposte.edl.read()).some((t) => t.address === range) ? true : undefined));
+    const feed = await api.call('GET', '/v1/feeds/blocklist.txt');
+    assert.ok(feed.text.split('\n').includes(range), feed.text);
+    const listed = await eventually('listed in /v1/blocks', async () => (await api.call('GET', '/v1/blocks')).json.blocks.find((b: { address: string }) => b.address === range));
+    assert.equal(listed.workflowId, `block:${range}`);
+
+    // A full-length prefix is the address itself: the same block workflow as the bare address.
+    const ip = uniqueAddress();
+    const single = await api.call('POST', '/v1/blocks', { ip: `${ip}/128`, duration: '1h', reason: 'one host' }, rita.auth);
+    assert.equal(single.status, 202, single.text);
+    assert.deepEqual([single.json.address, single.json.workflowId], [ip, `block:${ip}`]);
+
+    assert.equal((await api.call('DELETE', `/v1/blocks/${encodeURIComponent(range)}`, { reason: 'done' }, rita.auth)).status, 202);
+    assert.equal((await api.call('DELETE', `/v1/blocks/${ip}`, undefined, rita.auth)).status, 202);
+    await eventually('both removed', async () => ((await riposte.edl.read()).some((t) => t.address === range || t.address === ip) ? undefined : true));
+  });
+
   test('the duration defaults to 24h', async () => {
     const ip = uniqueAddress();
     const posted = await api.call('POST', '/v1/blocks', { ip, reason: 'default duration' });
@@ -92,7 +116,8 @@ describe('POST /v1/blocks: a manual block through the API', () => {
       { body: { ip: '010.0.0.1', reason: 'x' }, path: 'ip', message: /leading zeros/ },
       { body: { ip: '2130706433', reason: 'x' }, path: 'ip', message: /invalid IP address/ },
       { body: { ip: 'fe80::1%eth0', reason: 'x' }, path: 'ip', message: /zone ids/ },
-      { body: { ip: '192.0.2.0/24', reason: 'x' }, path: 'ip', message: /ranges are not accepted yet/ },
+      { body: { ip: '192.0.2.7/24', reason: 'x' }, path: 'ip', message: /host bits are set: the network is 192\.0\.2\.0\/24/ },
+      { body: { ip: '192.0.2.0/33', reason: 'x' }, path: 'ip', message: /prefix above 32/ },
       { body: { ip, reason: 'x', duration: '24 hours' }, path: 'duration', message: /whole number/ },
       { body: { ip, reason: 'x', duration: '400d' }, path: 'duration', message: /at most 365d/ },
       { body: { ip }, path: 'reason', message: /expected string/ },

@@ -10,6 +10,25 @@ import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint
 import { canonicalCidr, canonicalIp } from '../../domain/ip.ts';
 import { createNetnsPair, type HttpServer, type NetnsPair, netnsSkipReason, openKeepAlive as openKeepAliveTo } from '../support/netns.ts';
 
+/** A table laid out as the enforcer did before ranges: blocked4/blocked6 and their two rules only. */
+const LEGACY = 'inet riposte_legacy';
+
+/** A real nft behind a wrapper that refuses any transaction mentioning `marker`; returns the wrapper's path. */
+async function refusingNft(dir: string, marker: string): Promise<string> {
+  const nftPath = execFileSync('sh', ['-c', 'command -v nft'], { encoding: 'utf8' }).trim();
+  assert.ok(nftPath.startsWith('/'), 'nft is on PATH');
+  const wrapper = join(dir, `nft-refusing-${marker.replace(/[^0-9a-z]/g, '_')}`);
+  await writeFile(wrapper, [
+    '#!/bin/sh',
+    'input=$(cat)',
+    `case "$input" in *${marker}*) echo "Error: the test wrapper refuses ${marker}" >&2; exit 1;; esac`,
+    `printf '%s\\n' "$input" | exec '${nftPath}' "$@"`,
+    '',
+  ].join('\n'));
+  await chmod(wrapper, 0o755);
+  return wrapper;
+}
+
 describe('nftables enforcer against real packets', { skip: await netnsSkipReason() }, () => {
   let pair: NetnsPair;
   let http: HttpServer;
@@ -19,6 +38,9 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
   const curl = (url: string, seconds = 2) => pair.exec(pair.attacker, ['curl', '-sS', '-m', String(seconds), url]);
   const curl4 = (seconds?: number) => curl(`http://${pair.serverIp}:${http.port}/`, seconds);
   const curl6 = (seconds?: number) => curl(`http://[${pair.serverIp6}]:${http.port}/`, seconds);
+  /** From the attacker's address in 203.0.113.0/24, a range that does not hold the server. */
+  const curlFromRange = (seconds = 2) => pair.exec(pair.attacker, ['curl', '-sS', '--interface', pair.attackerRangeIp, '-m', String(seconds), `http://${pair.serverIp}:${http.port}/`]);
+  const nftIn = (...args: string[]) => pair.exec(pair.server, ['nft', ...args]);
   const entry = async (address: string) => (await enforcer.list()).filter((target) => target.address === address);
 
   const openKeepAlive = () => openKeepAliveTo(pair, pair.serverIp, http.port);
@@ -40,6 +62,7 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
 
   after(async () => {
     if (!pair) return;
+    await removeNftablesTable({ netns: pair.server, table: LEGACY });
     await removeNftablesTable({ netns: pair.server });
     await removeNftablesTable({ netns: pair.server });
     await pair.cleanup();
@@ -113,6 +136,109 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
     assert.equal((await curl6()).stdout, 'ok');
   });
 
+  it('blocks a /24 and an IPv6 /64 by the packets\' source, and removing each lets traffic through again', async () => {
+    assert.equal((await curlFromRange()).stdout, 'ok');
+    const expiresAt = Date.now() + 60_000;
+    await timed('apply of a /24 (makes its set)', () => enforcer.apply({ address: '203.0.113.0/24', expiresAt }));
+    assert.equal((await curlFromRange()).code, 28, 'the attacker\'s address inside the /24 is dropped');
+    assert.equal((await curl4()).stdout, 'ok', 'its address outside the /24 is not');
+    const [listed] = await entry('203.0.113.0/24');
+    assert.ok(listed && Math.abs(listed.expiresAt - expiresAt) < 2_000, JSON.stringify(listed));
+
+    await enforcer.apply({ address: '2001:db8:1::/64', expiresAt });
+    assert.equal((await curl6()).code, 28, 'the attacker\'s IPv6 /64 is dropped');
+    assert.deepEqual((await enforcer.list()).map((t) => t.address).sort(), ['2001:db8:1::/64', '203.0.113.0/24']);
+    const chain = (await nftIn('list', 'chain', 'inet', 'riposte', 'prerouting')).stdout;
+    assert.match(chain, /ip saddr & 255\.255\.255\.0 == @blocked4_24 drop/);
+    assert.match(chain, /ip6 saddr & ffff:ffff:ffff:ffff:: == @blocked6_64 drop/);
+
+    await enforcer.remove('2001:db8:1::/64');
+    assert.equal((await curl6()).stdout, 'ok');
+    await enforcer.remove('203.0.113.0/24');
+    await enforcer.remove('203.0.113.0/24');
+    assert.equal((await curlFromRange()).stdout, 'ok');
+    assert.deepEqual(await enforcer.list(), []);
+  });
+
+  it('an address inside a blocked range, ranges over blocked addresses and nested ranges share one transaction, and each comes off on its own', async () => {
+    const transactions: NftTransaction[] = [];
+    const observed = createNftablesEnforcer({ netns: pair.server, allowlist: [canonicalCidr('192.0.2.1/32')], onTransaction: (t) => transactions.push(t) });
+    const expiresAt = Date.now() + 60_000;
+    await observed.apply({ address: '203.0.113.64/26', expiresAt });
+    await observed.apply({ address: '198.51.100.9', expiresAt });
+    transactions.length = 0;
+    await Promise.all([
+      observed.apply({ address: pair.attackerRangeIp, expiresAt }), // inside the blocked /26
+      observed.apply({ address: '203.0.113.0/24', expiresAt }), // over the /26 and that address
+      observed.apply({ address: '203.0.113.0/25', expiresAt }), // between the two
+      observed.apply({ address: '198.51.100.0/25', expiresAt }), // over the blocked 198.51.100.9
+      observed.apply({ address: '2001:db8:1::/64', expiresAt }), // unrelated, same batch
+    ]);
+    assert.deepEqual(transactions.map((t) => [t.operations, t.ok, t.retry]), [[5, true, false]], 'one transaction, no failure to bisect');
+    assert.deepEqual((await observed.list()).map((t) => t.address).sort(), [
+      '198.51.100.0/25', '198.51.100.9', '2001:db8:1::/64', '203.0.113.0/24', '203.0.113.0/25', '203.0.113.64/26', pair.attackerRangeIp,
+    ].sort());
+    assert.equal((await curl6()).code, 28);
+
+    // Every block over the attacker's address goes, one at a time; it is dropped until the last one is gone.
+    for (const address of ['203.0.113.0/24', '203.0.113.0/25', '203.0.113.64/26']) {
+      await observed.remove(address);
+      assert.equal((await curlFromRange(1)).code, 28, `still dropped after removing ${address}`);
+    }
+    await observed.remove(pair.attackerRangeIp);
+    assert.equal((await curlFromRange()).stdout, 'ok');
+    assert.deepEqual((await observed.list()).map((t) => t.address).sort(), ['198.51.100.0/25', '198.51.100.9', '2001:db8:1::/64']);
+    await Promise.all(['198.51.100.0/25', '198.51.100.9', '2001:db8:1::/64'].map((address) => observed.remove(address)));
+    assert.deepEqual(await observed.list(), []);
+    assert.equal((await curl6()).stdout, 'ok');
+  });
+
+  it('a table made before ranges keeps its sets and their blocks, and gains the range sets beside them', async () => {
+    const [family, name] = LEGACY.split(' ') as [string, string];
+    for (const args of [
+      ['add', 'table', family, name],
+      ['add', 'set', family, name, 'blocked4', '{ type ipv4_addr; flags timeout; }'],
+      ['add', 'set', family, name, 'blocked6', '{ type ipv6_addr; flags timeout; }'],
+      ['add', 'chain', family, name, 'prerouting', '{ type filter hook prerouting priority raw; policy accept; }'],
+      ['add', 'rule', family, name, 'prerouting', 'ip', 'saddr', '@blocked4', 'drop'],
+      ['add', 'rule', family, name, 'prerouting', 'ip6', 'saddr', '@blocked6', 'drop'],
+      ['add', 'element', family, name, 'blocked4', `{ ${pair.attackerIp} timeout 600s }`],
+    ]) {
+      const result = await nftIn(...args);
+      assert.equal(result.code, 0, `nft ${args.join(' ')}: ${result.stderr}`);
+    }
+    assert.equal((await curl4(1)).code, 28, 'the old layout drops the attacker');
+
+    const upgraded = createNftablesEnforcer({ netns: pair.server, table: LEGACY, allowlist: [] });
+    await upgraded.apply({ address: '203.0.113.0/24', expiresAt: Date.now() + 60_000 });
+    const listed = new Map((await upgraded.list()).map((t) => [t.address, t.expiresAt]));
+    assert.deepEqual([...listed.keys()].sort(), [pair.attackerIp, '203.0.113.0/24'].sort());
+    assert.ok(Math.abs(listed.get(pair.attackerIp)! - (Date.now() + 600_000)) < 5_000, 'the old block keeps its timeout');
+    assert.equal((await curl4(1)).code, 28, 'the old block still drops');
+    assert.equal((await curlFromRange(1)).code, 28, 'and so does the new range');
+    const sets = JSON.parse((await nftIn('-j', 'list', 'set', family, name, 'blocked4')).stdout).nftables[1].set;
+    assert.deepEqual(sets.flags, ['timeout'], 'blocked4 is the same set, not a recreated one');
+
+    await removeNftablesTable({ netns: pair.server, table: LEGACY });
+    assert.equal((await curl4()).stdout, 'ok');
+    assert.equal((await curlFromRange()).stdout, 'ok');
+  });
+
+  it('refuses a range over an allowlisted address, whichever contains the other', async () => {
+    const guarded = createNftablesEnforcer({ netns: pair.server, allowlist: ['192.0.2.1', '203.0.113.128/25'].map(canonicalCidr) });
+    for (const [address, message] of [
+      ['192.0.2.0/24', /^192\.0\.2\.0\/24 covers addresses allowlisted by 192\.0\.2\.1$/],
+      ['203.0.113.0/24', /^203\.0\.113\.0\/24 covers addresses allowlisted by 203\.0\.113\.128\/25$/],
+      ['203.0.113.192/26', /^203\.0\.113\.192\/26 covers addresses allowlisted by 203\.0\.113\.128\/25$/],
+    ] as const) {
+      await assert.rejects(guarded.apply({ address, expiresAt: Date.now() + 60_000 }), { type: 'AllowlistViolation', nonRetryable: true, message });
+    }
+    await guarded.apply({ address: '203.0.113.0/25', expiresAt: Date.now() + 60_000 });
+    assert.equal((await curlFromRange(1)).code, 28, 'the half without allowlisted addresses is blocked');
+    await guarded.remove('203.0.113.0/25');
+    assert.deepEqual(await guarded.list(), []);
+  });
+
   it('refuses an allowlisted address and adds nothing', async () => {
     const guarded = createNftablesEnforcer({ netns: pair.server, allowlist: [canonicalCidr('192.0.2.64/26')] });
     await assert.rejects(guarded.apply({ address: pair.attackerIp, expiresAt: Date.now() + 60_000 }), { type: 'AllowlistViolation', nonRetryable: true });
@@ -121,7 +247,10 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
   });
 
   it('refuses addresses that are not canonical, without echoing them', async () => {
-    for (const address of ['::ffff:192.0.2.66', '010.0.0.1', '2130706433', '2001:DB8:1::66', '192.0.2.66/32', '192.0.2.66 }; flush ruleset; {', '']) {
+    for (const address of [
+      '::ffff:192.0.2.66', '010.0.0.1', '2130706433', '2001:DB8:1::66', '192.0.2.66/32', '192.0.2.66 }; flush ruleset; {', '',
+      '203.0.113.66/24', '203.0.113.0/024', '2001:DB8:1::/64', '::ffff:203.0.113.0/120', '203.0.113.0/24 timeout 1s', '203.0.113.0/33',
+    ]) {
       await assert.rejects(enforcer.apply({ address, expiresAt: Date.now() + 60_000 }), (err: Error & { type?: string }) => {
         assert.equal(err.type, 'InvalidAddress', address);
         assert.ok(!address || !err.message.includes(address), err.message);
@@ -137,12 +266,13 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
     // Tables of their own, so the packet tests above keep an empty riposte table.
     const BULK = 'inet riposte_bulk';
     const FAULTY = 'inet riposte_faulty';
+    const RANGED = 'inet riposte_ranged';
     let wrapperDir: string | undefined;
+    const scratchDir = async () => (wrapperDir ??= await mkdtemp(join(tmpdir(), 'riposte-nft-')));
 
     after(async () => {
       if (!pair) return;
-      await removeNftablesTable({ netns: pair.server, table: BULK });
-      await removeNftablesTable({ netns: pair.server, table: FAULTY });
+      for (const table of [BULK, FAULTY, RANGED]) await removeNftablesTable({ netns: pair.server, table });
       if (wrapperDir) await rm(wrapperDir, { recursive: true, force: true });
     });
 
@@ -200,20 +330,8 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
     });
 
     it('a batch with one failing call commits the others and rejects only that one', async () => {
-      // A real nft behind a wrapper that refuses any transaction mentioning the marker address.
-      const nftPath = execFileSync('sh', ['-c', 'command -v nft'], { encoding: 'utf8' }).trim();
-      assert.ok(nftPath.startsWith('/'), 'nft is on PATH');
-      wrapperDir = await mkdtemp(join(tmpdir(), 'riposte-nft-'));
-      const wrapper = join(wrapperDir, 'nft');
       const marker = '2001:db8:bad::1';
-      await writeFile(wrapper, [
-        '#!/bin/sh',
-        'input=$(cat)',
-        `case "$input" in *${marker}*) echo "Error: the test wrapper refuses ${marker}" >&2; exit 1;; esac`,
-        `printf '%s\\n' "$input" | exec '${nftPath}' "$@"`,
-        '',
-      ].join('\n'));
-      await chmod(wrapper, 0o755);
+      const wrapper = await refusingNft(await scratchDir(), marker);
 
       const transactions: NftTransaction[] = [];
       const faulty = createNftablesEnforcer({ netns: pair.server, table: FAULTY, nftPath: wrapper, allowlist: [], onTransaction: (t) => transactions.push(t) });
@@ -239,6 +357,33 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
       console.log(`isolating one bad call among 1,001: ${transactions.length} transactions`);
     });
 
+    it('a batch of ranges and addresses with one failing range commits the rest, making each new range set once', async () => {
+      // Matches only the refused range's element (its network address), not the other ranges' or the addresses'.
+      const marker = '2001:db8:bad:1::';
+      const transactions: NftTransaction[] = [];
+      const ranged = createNftablesEnforcer({ netns: pair.server, table: RANGED, nftPath: await refusingNft(await scratchDir(), marker), allowlist: [], onTransaction: (t) => transactions.push(t) });
+      const ipv4Ranges = Array.from({ length: 16 }, (_, i) => `198.51.100.${i * 16}/28`); // over the addresses below
+      const ipv6Ranges = Array.from({ length: 300 }, (_, i) => canonicalCidr(`2001:db8:7:${i.toString(16)}::/64`).text);
+      const narrow = Array.from({ length: 40 }, (_, i) => canonicalCidr(`2001:db8:8::${(i * 256).toString(16)}/120`).text);
+      const good = [...addresses(600), ...ipv4Ranges, ...ipv6Ranges, ...narrow];
+      const expiresAt = Date.now() + 600_000;
+      const calls = [...good.slice(0, 400), `${marker}/64`, ...good.slice(400)].map((address) => ranged.apply({ address, expiresAt }));
+      const results = await Promise.allSettled(calls);
+      const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [{ i, message: (r.reason as Error).message }] : []));
+      assert.equal(rejected.length, 1, JSON.stringify(rejected));
+      assert.equal(rejected[0]!.i, 400);
+      assert.match(rejected[0]!.message, /the test wrapper refuses/);
+
+      assert.equal(transactions.filter((t) => t.ok).reduce((sum, t) => sum + t.operations, 0), good.length);
+      assert.ok(transactions.length < 40, `${transactions.length} transactions to isolate one bad call`);
+      assert.deepEqual(new Set((await ranged.list()).map((t) => t.address)), new Set(good));
+      const chain = (await nftIn('list', 'chain', ...RANGED.split(' '), 'prerouting')).stdout;
+      for (const set of ['blocked4', 'blocked6', 'blocked4_28', 'blocked6_64', 'blocked6_120']) {
+        assert.equal(chain.split('\n').filter((line) => line.includes(`@${set} drop`)).length, 1, `one rule for ${set} in\n${chain}`);
+      }
+      console.log(`isolating one bad range among ${good.length + 1} calls: ${transactions.length} transactions`);
+    });
+
     it('puts its table back when someone deleted it, instead of failing every call from then on', async () => {
       const bulk = createNftablesEnforcer({ netns: pair.server, table: BULK, allowlist: [] });
       await bulk.apply({ address: '198.51.100.7', expiresAt: Date.now() + 60_000 });
@@ -251,6 +396,12 @@ describe('nftables enforcer against real packets', { skip: await netnsSkipReason
       await assert.rejects(bulk.apply({ address: '198.51.100.10', expiresAt: Date.now() + 60_000 }), { name: 'NftError' });
       await bulk.apply({ address: '198.51.100.10', expiresAt: Date.now() + 60_000 });
       assert.deepEqual((await bulk.list()).map((t) => t.address), ['198.51.100.10']);
+      // A range set it had made goes with the table; the next range of that length makes it again.
+      await bulk.apply({ address: '203.0.113.0/24', expiresAt: Date.now() + 60_000 });
+      await removeNftablesTable({ netns: pair.server, table: BULK });
+      await assert.rejects(bulk.apply({ address: '203.0.113.0/24', expiresAt: Date.now() + 60_000 }), { name: 'NftError' });
+      await bulk.apply({ address: '203.0.113.0/24', expiresAt: Date.now() + 60_000 });
+      assert.deepEqual((await bulk.list()).map((t) => t.address), ['203.0.113.0/24']);
     });
   });
 });

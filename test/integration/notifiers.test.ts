@@ -142,6 +142,27 @@ describe('slack notifier', () => {
     assert.equal(msg.blocks.length, 2, 'no context block without usable links');
   });
 
+  test('an incident awaiting approval gets Approve and Reject buttons carrying its id; other statuses get none', async () => {
+    srv.answer((_req, res) => res.end('ok'));
+    await slack().send(notification({ mode: 'approve', status: 'awaiting_approval', entity: HOSTILE, action: 'Awaiting approval to block 203.0.113.7 for 24h' }));
+    const msg = JSON.parse(srv.received[0]!.body) as { blocks: (Block & { elements?: any[] })[] };
+    const actions = msg.blocks.at(-1)!;
+    assert.equal(actions.type, 'actions');
+    const [approve, reject] = actions.elements!;
+    assert.deepEqual(approve, { type: 'button', action_id: 'riposte_approve', text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value: 'brute-force:203.0.113.7' });
+    assert.deepEqual([reject.type, reject.action_id, reject.style, reject.value], ['button', 'riposte_reject', 'danger', 'brute-force:203.0.113.7']);
+    assert.equal(reject.confirm.style, 'danger');
+    assert.equal(reject.confirm.text.type, 'plain_text', 'the attacker-influenced entity is shown literally, never as mrkdwn');
+    assert.match(reject.confirm.text.text, /<!channel>/);
+
+    for (const status of ['contained', 'observed', 'rejected', 'expired']) {
+      srv.answer((_req, res) => res.end('ok'));
+      await slack().send(notification({ mode: 'approve', status }));
+      const blocks = (JSON.parse(srv.received[0]!.body) as { blocks: Block[] }).blocks;
+      assert.ok(blocks.every((block) => block.type !== 'actions'), `no buttons when ${status}`);
+    }
+  });
+
   test('500 is a retryable error that does not name the URL', async () => {
     srv.answer((_req, res) => { res.statusCode = 500; res.end('internal_error'); });
     const err = await rejection(slack().send(notification()));

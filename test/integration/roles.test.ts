@@ -89,6 +89,7 @@ describe('roles: every route with every principal', () => {
       { method: 'POST', path: `/v1/incidents/${incident}/pause`, needs: 'responder', refusedBody: { reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'POST', path: `/v1/incidents/${incident}/resume`, needs: 'responder', refusedBody: {}, allowedBody: () => malformed, allowed: [400] },
       { method: 'POST', path: `/v1/incidents/${incident}/verdict`, needs: 'responder', refusedBody: { verdict: 'false_positive' }, allowedBody: () => malformed, allowed: [400] },
+      { method: 'GET', path: '/v1/verdicts', needs: 'viewer', allowed: [200] },
       { method: 'GET', path: '/v1/blocks', needs: 'viewer', allowed: [200] },
       { method: 'POST', path: '/v1/blocks', needs: 'responder', refusedBody: { address: refusedBlockIp, duration: '1h', reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'DELETE', path: `/v1/blocks/${blocked}`, needs: 'responder', refusedBody: { reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
@@ -97,6 +98,7 @@ describe('roles: every route with every principal', () => {
       { method: 'GET', path: '/v1/control', needs: 'viewer', allowed: [200] },
       { method: 'POST', path: '/v1/control/pause', needs: 'admin', refusedBody: { reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'POST', path: '/v1/control/resume', needs: 'admin', refusedBody: {}, allowedBody: () => malformed, allowed: [400] },
+      { method: 'POST', path: '/v1/control/breaker/reset', needs: 'admin', refusedBody: {}, allowedBody: () => malformed, allowed: [400] },
     ];
 
     const grants: Record<Column, readonly (Role | 'feed' | 'public')[]> = {
@@ -169,6 +171,22 @@ describe('roles: every route with every principal', () => {
       return r.json?.status === 'contained' ? r.json : undefined;
     });
     assert.equal(state.approval.by, 'responder-key', 'the approver is the key that authenticated, never the body');
+  });
+
+  test("the Slack route asks for Slack's signature, not a role: every principal reaches it, and none is a credential for it", async () => {
+    const incident = `brute-force:${pending}`;
+    const historyBefore = await messagesTo(incident);
+    const body = new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U0ROLES001' }, actions: [{ action_id: 'riposte_approve', value: incident }], response_url: 'https://hooks.slack.com/actions/x' }) }).toString();
+    for (const column of COLUMNS) {
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(column === 'none' ? {} : column === 'webhook' ? { 'x-riposte-signature': signedHeader(WEBHOOK_SECRET, body) } : keys[column].auth),
+      };
+      const r = await api.call('POST', '/v1/slack/actions', body, headers);
+      // This app has no Slack signing secret: the route's own answer shows the guard let the request through.
+      assert.deepEqual([r.status, r.json?.error], [503, 'slack_not_configured'], column);
+    }
+    assert.deepEqual(await messagesTo(incident), historyBefore, 'no API key or webhook signature approved anything');
   });
 
   test('a responder cannot flip the kill switch', async () => {

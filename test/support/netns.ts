@@ -20,6 +20,11 @@ export interface NetnsPair {
   attackerIp: string;
   serverIp6: string;
   attackerIp6: string;
+  /**
+   * A second IPv4 address of the attacker, in 203.0.113.0/24: a range that does not hold the server, so a test can
+   * block the whole range around it. Send from it with curl's `--interface`.
+   */
+  attackerRangeIp: string;
   /** Runs argv inside a namespace; never rejects on a non-zero exit. */
   exec(ns: string, argv: readonly string[]): Promise<ExecResult>;
   /** Starts a long-lived process inside a namespace; cleanup() kills it. */
@@ -35,6 +40,8 @@ const SERVER_IP = '192.0.2.1';
 const ATTACKER_IP = '192.0.2.66';
 const SERVER_IP6 = '2001:db8:1::1';
 const ATTACKER_IP6 = '2001:db8:1::66';
+const ATTACKER_RANGE = '203.0.113.0/24';
+const ATTACKER_RANGE_IP = '203.0.113.66';
 
 function run(file: string, args: readonly string[]): Promise<ExecResult> {
   return new Promise((resolve) => {
@@ -95,13 +102,17 @@ export interface NetnsPairOptions {
    */
   attackerIp?: string;
   attackerIp6?: string;
+  /** In 203.0.113.0/24; default 203.0.113.66. */
+  attackerRangeIp?: string;
 }
 
 export async function createNetnsPair(options: NetnsPairOptions = {}): Promise<NetnsPair> {
   const attackerIp = options.attackerIp ?? ATTACKER_IP;
   const attackerIp6 = options.attackerIp6 ?? ATTACKER_IP6;
+  const attackerRangeIp = options.attackerRangeIp ?? ATTACKER_RANGE_IP;
   if (!/^192\.0\.2\.\d{1,3}$/.test(attackerIp) || attackerIp === SERVER_IP) throw new Error(`attackerIp must be in 192.0.2.0/24 and not ${SERVER_IP}`);
   if (!/^2001:db8:1::[0-9a-f]{1,4}$/.test(attackerIp6) || attackerIp6 === SERVER_IP6) throw new Error(`attackerIp6 must be in 2001:db8:1::/64 and not ${SERVER_IP6}`);
+  if (!/^203\.0\.113\.\d{1,3}$/.test(attackerRangeIp)) throw new Error(`attackerRangeIp must be in ${ATTACKER_RANGE}`);
   const id = randomBytes(4).toString('hex');
   const server = `rip-srv-${id}`;
   const attacker = `rip-atk-${id}`;
@@ -136,6 +147,9 @@ export async function createNetnsPair(options: NetnsPairOptions = {}): Promise<N
       await inNs('-6', 'addr', 'add', `${ip6}/64`, 'dev', dev, 'nodad');
       await inNs('link', 'set', dev, 'up');
     }
+    // The range is on the link as far as the server knows, so its answers go straight back over the veth.
+    await must('ip', ['netns', 'exec', attacker, 'ip', 'addr', 'add', `${attackerRangeIp}/32`, 'dev', `ra${id}`]);
+    await must('ip', ['netns', 'exec', server, 'ip', 'route', 'add', ATTACKER_RANGE, 'dev', `rs${id}`]);
   } catch (err) {
     await cleanup();
     throw err;
@@ -148,6 +162,7 @@ export async function createNetnsPair(options: NetnsPairOptions = {}): Promise<N
     attackerIp,
     serverIp6: SERVER_IP6,
     attackerIp6,
+    attackerRangeIp,
     exec: (ns, argv) => run('ip', ['netns', 'exec', ns, ...argv]),
     spawn: spawnIn,
     async startHttpServer() {
@@ -159,7 +174,7 @@ export async function createNetnsPair(options: NetnsPairOptions = {}): Promise<N
         child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString(); });
         child.stdout?.on('data', (chunk: Buffer) => {
           out += chunk.toString();
-          const match = /listening (\d+)\n/.exec(out);
+          const match = out.match(/listening (\d+)\n/);
           if (match) {
             clearTimeout(timer);
             resolve(Number(match[1]));

@@ -25,9 +25,13 @@ export function suiteServer(): { address: string; bundlePath: string } {
   return { address, bundlePath };
 }
 
-/** A policy whose enforcement defaults to the EDL point alone, which is what startRiposte's workers have. */
+/**
+ * A policy whose enforcement defaults to the EDL point alone, which is what startRiposte's workers have. The circuit
+ * breaker counts every block in a namespace, across the tests sharing the suite's server, so it is out of reach unless
+ * a test sets it.
+ */
 export function testPolicy(document: Record<string, unknown> = {}): PolicySnapshot {
-  return { ...policySchema.parse({ enforcement: { points: ['edl'] }, ...document }), version: `test-${randomBytes(4).toString('hex')}` };
+  return { ...policySchema.parse({ enforcement: { points: ['edl'] }, circuitBreaker: { maxNewBlocks: 1_000_000 }, ...document }), version: `test-${randomBytes(4).toString('hex')}` };
 }
 
 export interface TestRiposte {
@@ -50,8 +54,7 @@ export function quietRuntime(): void {
   runtimeInstalled = true;
 }
 
-/** The suite's second namespace, for tests of namespace-wide state such as the kill switch. */
-export const ISOLATED_NAMESPACE = 'riposte-isolated';
+export { BREAKER_NAMESPACE, ISOLATED_NAMESPACE } from './namespaces.ts';
 
 export async function startRiposte(options: { policy: PolicySnapshot; points?: (dataDir: string) => EnforcementPoint[]; notifiers?: Notifier[]; namespace?: string; taskQueue?: string }): Promise<TestRiposte> {
   const { address, bundlePath } = suiteServer();

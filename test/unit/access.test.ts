@@ -25,9 +25,11 @@ test('every listed route matches its own rule; spellings Express accepts match t
   }
   assert.equal(accessFor('HEAD', '/v1/incidents').access, 'viewer');
   assert.deepEqual(accessFor('POST', '/v1/incidents/brute-force:1.2.3.4/approve'), { access: 'responder', route: 'POST /v1/incidents/:id/approve' });
+  assert.deepEqual(accessFor('POST', '/v1/slack/actions'), { access: 'slack', route: 'POST /v1/slack/actions' }, 'Slack signs its requests; it has no API key');
   for (const [method, path] of [
     ['GET', '/v1/alerts'], ['PUT', '/v1/control/pause'], ['POST', '/v1/incidents/a/b/approve'], ['GET', '/v1/feeds/other.txt'],
     ['POST', '/v1/incidents/x/%61pprove'], ['OPTIONS', '/v1/incidents'], ['GET', '//v1/incidents'], ['GET', '/nothing'],
+    ['GET', '/v1/slack/actions'], ['POST', '/v1/slack/actions/x'],
   ] as const) {
     assert.equal(accessFor(method, path).access, 'admin', `${method} ${path}`);
   }

@@ -48,3 +48,26 @@ test('invalid values are refused with the variable named', () => {
     assert.throws(() => loadConfig({ [name]: value }), (err: Error) => err instanceof ConfigError && err.message.includes(name), name);
   }
 });
+
+test('Slack approvals: off without a signing secret; the secret may come from its _FILE; response URLs default to Slack', async () => {
+  const off = loadConfig({});
+  assert.equal(off.api.slack, undefined, 'no signing secret: POST /v1/slack/actions answers 503');
+  assert.deepEqual(off.api.slackUsers, []);
+  const secret = 'a'.repeat(32);
+  assert.deepEqual(loadConfig({ SLACK_SIGNING_SECRET: secret }).api.slack, { signingSecret: secret, responseUrlPrefix: 'https://hooks.slack.com/' });
+  const file = join(dir, 'slack-signing-secret');
+  await writeFile(file, `${secret}\n`);
+  assert.deepEqual(loadConfig({ SLACK_SIGNING_SECRET_FILE: file, SLACK_RESPONSE_URL_PREFIX: 'http://127.0.0.1:9999/' }).api.slack, { signingSecret: secret, responseUrlPrefix: 'http://127.0.0.1:9999/' });
+  assert.throws(() => loadConfig({ SLACK_SIGNING_SECRET: 'tiny-secret' }), (err: Error) => err instanceof ConfigError && /SLACK_SIGNING_SECRET: too short/.test(err.message) && !err.message.includes('tiny-secret'));
+  for (const prefix of ['https://hooks.slack.com', 'ftp://hooks.slack.com/', 'hooks.slack.com/']) {
+    assert.throws(() => loadConfig({ SLACK_RESPONSE_URL_PREFIX: prefix }), (err: Error) => err instanceof ConfigError && err.message.includes('SLACK_RESPONSE_URL_PREFIX'), prefix);
+  }
+});
+
+test('PagerDuty: off without a routing key; a key not shaped like an integration key is refused without echoing it', () => {
+  assert.equal(loadConfig({}).notify.pagerduty, undefined);
+  const routingKey = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
+  assert.deepEqual(loadConfig({ PAGERDUTY_ROUTING_KEY: routingKey }).notify.pagerduty, { routingKey, url: 'https://events.pagerduty.com/v2/enqueue' });
+  assert.equal(loadConfig({ PAGERDUTY_ROUTING_KEY: routingKey, PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9999/v2/enqueue' }).notify.pagerduty?.url, 'http://127.0.0.1:9999/v2/enqueue');
+  assert.throws(() => loadConfig({ PAGERDUTY_ROUTING_KEY: 'not-a-key' }), (err: Error) => err instanceof ConfigError && /PAGERDUTY_ROUTING_KEY/.test(err.message) && !err.message.includes('not-a-key'));
+});

@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   allowlistMatch,
+  allowlistOverlap,
+  canonicalBlockTarget,
   canonicalCidr,
   canonicalIp,
   cidrContains,
+  cidrOverlaps,
   InvalidIpError,
   isCanonicalIp,
   type CanonicalIp,
+  prefixMask,
 } from '../../domain/ip.ts';
 
 /** Inputs that must be accepted, with the one canonical text and family each must give. */
@@ -252,6 +256,125 @@ describe('cidrContains and allowlistMatch', () => {
     assert.equal(allowlistMatch(canonicalIp('2001:db8:1::1'), allowlist), undefined);
     assert.equal(allowlistMatch(canonicalIp('10.0.0.1'), []), undefined);
   });
+});
+
+describe('canonicalBlockTarget', () => {
+  const accepted: ReadonlyArray<[input: string, text: string, prefix: number, family: 4 | 6]> = [
+    ['203.0.113.7', '203.0.113.7', 32, 4],
+    ['203.0.113.0/24', '203.0.113.0/24', 24, 4],
+    // A full-length prefix is the address itself, so it shares the address's block workflow.
+    ['203.0.113.7/32', '203.0.113.7', 32, 4],
+    ['2001:DB8::7/128', '2001:db8::7', 128, 6],
+    ['2001:0DB8:0001:0002:0000:0000:0000:0000/64', '2001:db8:1:2::/64', 64, 6],
+    ['0.0.0.0/0', '0.0.0.0/0', 0, 4],
+    ['::/0', '::/0', 0, 6],
+    ['255.255.255.254/31', '255.255.255.254/31', 31, 4],
+    // IPv4-mapped ranges fold to the IPv4 range they stand for.
+    ['::ffff:203.0.113.0/120', '203.0.113.0/24', 24, 4],
+    ['::ffff:0:0/96', '0.0.0.0/0', 0, 4],
+    ['::ffff:203.0.113.7/128', '203.0.113.7', 32, 4],
+  ];
+  for (const [input, text, prefix, family] of accepted) {
+    test(`${input} → ${text}`, () => {
+      const target = canonicalBlockTarget(input);
+      assert.deepEqual([target.text, target.prefix, target.family], [text, prefix, family]);
+    });
+  }
+
+  const hostBits: ReadonlyArray<[input: string, network: string]> = [
+    ['203.0.113.7/24', '203.0.113.0/24'],
+    ['203.0.113.1/31', '203.0.113.0/31'],
+    ['192.0.2.1/0', '0.0.0.0/0'],
+    ['2001:db8::1/64', '2001:db8::/64'],
+    ['::ffff:203.0.113.7/120', '203.0.113.0/24'],
+    ['::ffff:192.0.2.9/96', '0.0.0.0/0'],
+  ];
+  for (const [input, network] of hostBits) {
+    test(`refuses ${input}: host bits set, and names the network rather than widening to it`, () => {
+      assert.throws(() => canonicalBlockTarget(input), (err: Error) => {
+        assert.ok(err instanceof InvalidIpError);
+        assert.equal(err.message, `invalid IP address ${JSON.stringify(input)}: host bits are set: the network is ${network}; give the network or a single address`);
+        return true;
+      });
+    });
+  }
+
+  test('refuses what canonicalCidr refuses', () => {
+    for (const input of ['10.0.0.0/33', '010.0.0.0/8', '10.0.0.0/08', '2001:db8::/129', 'fe80::%eth0/64', '::ffff:192.0.2.0/95', '']) {
+      assert.throws(() => canonicalBlockTarget(input), InvalidIpError, input);
+    }
+  });
+});
+
+describe('cidrOverlaps and allowlistOverlap', () => {
+  const cases: ReadonlyArray<[a: string, b: string, overlap: boolean, why: string]> = [
+    ['203.0.113.0/24', '203.0.113.7', true, 'an address inside the range'],
+    ['203.0.113.0/24', '203.0.113.0/25', true, 'a range inside the range'],
+    ['203.0.113.0/24', '203.0.0.0/16', true, 'a range containing the range'],
+    ['203.0.113.0/24', '203.0.113.0/24', true, 'the same range'],
+    ['203.0.113.0/24', '203.0.114.0/24', false, 'adjacent ranges'],
+    ['203.0.113.0/25', '203.0.113.128/25', false, 'the two halves of a /24'],
+    ['203.0.113.0/24', '203.0.112.255', false, 'the address just below'],
+    ['0.0.0.0/0', '255.255.255.255', true, '/0 covers the top of IPv4'],
+    ['0.0.0.0/0', '0.0.0.0/0', true, '/0 against itself'],
+    ['0.0.0.0/0', '::/0', false, 'families never overlap, even at /0'],
+    ['203.0.113.0/24', '::ffff:203.0.113.7', true, 'a mapped address folds into the IPv4 range'],
+    ['::ffff:203.0.113.0/120', '203.0.113.128/25', true, 'a mapped range folds into the IPv4 range'],
+    ['::/0', '::ffff:203.0.113.7', false, 'a mapped address is IPv4, not IPv6'],
+    ['203.0.113.7', '203.0.113.7/32', true, 'a /32 is its address'],
+    ['203.0.113.7', '203.0.113.8', false, 'two different addresses'],
+    ['2001:db8:1:2::/64', '2001:db8:1::/48', true, 'IPv6 /64 inside a /48'],
+    ['2001:db8:1:2::/64', '2001:db8:1:3::1', false, 'IPv6 address in the next /64'],
+    ['2001:db8::/32', '2001:db9::/32', false, 'adjacent IPv6 /32s'],
+  ];
+  for (const [a, b, overlap, why] of cases) {
+    test(`${a} and ${b}: ${overlap ? 'overlap' : 'disjoint'} (${why})`, () => {
+      assert.equal(cidrOverlaps(canonicalCidr(a), canonicalCidr(b)), overlap);
+      assert.equal(cidrOverlaps(canonicalCidr(b), canonicalCidr(a)), overlap, 'symmetric');
+    });
+  }
+
+  const allowlist = ['198.51.100.7', '10.0.0.0/8', '2001:db8:a11::/48'].map(canonicalCidr);
+  const targets: ReadonlyArray<[target: string, entry: string | undefined]> = [
+    ['198.51.100.0/24', '198.51.100.7'],
+    ['198.51.100.0/29', '198.51.100.7'],
+    ['198.51.100.8/29', undefined],
+    ['198.51.100.7', '198.51.100.7'],
+    ['10.1.2.0/24', '10.0.0.0/8'],
+    ['8.0.0.0/6', '10.0.0.0/8'],
+    ['0.0.0.0/0', '198.51.100.7'],
+    ['2001:db8:a11:5::/64', '2001:db8:a11::/48'],
+    ['2001:db8::/32', '2001:db8:a11::/48'],
+    ['2001:db8:a12::/48', undefined],
+    ['::/0', '2001:db8:a11::/48'],
+  ];
+  for (const [target, entry] of targets) {
+    test(`a block of ${target} ${entry ? `is refused by ${entry}` : 'overlaps nothing'}`, () => {
+      assert.equal(allowlistOverlap(canonicalBlockTarget(target), allowlist)?.text, entry);
+    });
+  }
+
+  test('an empty allowlist overlaps nothing', () => {
+    assert.equal(allowlistOverlap(canonicalBlockTarget('0.0.0.0/0'), []), undefined);
+  });
+});
+
+describe('prefixMask', () => {
+  const cases: ReadonlyArray<[family: 4 | 6, prefix: number, mask: string]> = [
+    [4, 0, '0.0.0.0'],
+    [4, 24, '255.255.255.0'],
+    [4, 31, '255.255.255.254'],
+    [4, 32, '255.255.255.255'],
+    [6, 0, '::'],
+    [6, 48, 'ffff:ffff:ffff::'],
+    [6, 64, 'ffff:ffff:ffff:ffff::'],
+    [6, 127, 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe'],
+  ];
+  for (const [family, prefix, mask] of cases) {
+    test(`IPv${family} /${prefix} → ${mask}`, () => {
+      assert.equal(prefixMask(family, prefix), mask);
+    });
+  }
 });
 
 /** mulberry32: a small seeded PRNG, so a failing case can be reproduced from the seed. */

@@ -81,6 +81,34 @@ test('an invalid principals file is refused at start-up with the file and the pa
 test('the example principals file is valid', () => {
   const config = loadConfig({ RIPOSTE_PRINCIPALS_FILE: 'config/principals.example.yaml' });
   assert.deepEqual(config.api.principals.map((p) => `${p.name}:${p.role}`), ['splunk-prod:ingest', 'grafana:viewer', 'alice@example.com:responder', 'soc-lead:admin']);
+  assert.deepEqual(config.api.slackUsers, [{ slackUserId: 'U024BE7LH', principal: 'alice@example.com', role: 'responder' }]);
+});
+
+test('slackUsers map Slack member IDs to keys of the same file, and take the key\'s role', async () => {
+  const keys = `keys:\n  - {name: rita, role: responder, sha256: ${HASH}}\n  - {name: vic, role: viewer, sha256: ${sha256Hex('vic')}}\n`;
+  const path = await file('slack.yaml', `${keys}slackUsers:\n  - { slackUserId: U024BE7LH, principal: rita }\n  - { slackUserId: W0ENTERPRISE1, principal: vic }\n`);
+  assert.deepEqual(loadConfig({ RIPOSTE_PRINCIPALS_FILE: path }).api.slackUsers, [
+    { slackUserId: 'U024BE7LH', principal: 'rita', role: 'responder' },
+    { slackUserId: 'W0ENTERPRISE1', principal: 'vic', role: 'viewer' },
+  ]);
+  assert.deepEqual(parsePrincipals(keys, 'no-slack.yaml').slackUsers, [], 'slackUsers is optional');
+
+  const cases: [string, string, RegExp][] = [
+    ['unknown principal', '  - { slackUserId: U024BE7LH, principal: nobody }\n', /slackUsers\[0\]\.principal: no key named nobody under keys/],
+    ['principal in another case', '  - { slackUserId: U024BE7LH, principal: RITA }\n', /slackUsers\[0\]\.principal: no key named RITA/],
+    ['duplicate Slack user', '  - { slackUserId: U024BE7LH, principal: rita }\n  - { slackUserId: U024BE7LH, principal: vic }\n', /slackUsers\[1\]\.slackUserId: U024BE7LH is already mapped by slackUsers\[0\]/],
+    ['a name, not a member ID', '  - { slackUserId: "@rita", principal: rita }\n', /slackUsers\[0\]\.slackUserId: a Slack member ID such as U024BE7LH/],
+    ['lower-case ID', '  - { slackUserId: u024be7lh, principal: rita }\n', /slackUsers\[0\]\.slackUserId/],
+    ['missing principal', '  - { slackUserId: U024BE7LH }\n', /slackUsers\[0\]\.principal/],
+    ['unknown field', '  - { slackUserId: U024BE7LH, principal: rita, role: admin }\n', /slackUsers\[0\]: Unrecognized key: "role"/],
+  ];
+  for (const [what, entries, message] of cases) {
+    assert.throws(() => parsePrincipals(`${keys}slackUsers:\n${entries}`, 'slack.yaml'), (err: Error) => {
+      assert.match(err.message, /^principals file slack\.yaml is invalid/, what);
+      assert.match(err.message, message, what);
+      return true;
+    }, what);
+  }
 });
 
 test('parsePrincipals reports every issue at once', () => {

@@ -9,12 +9,16 @@ import { createBlockActivities } from '../../activities/blocks.ts';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
+import { createOffenceActivities } from '../../activities/offences.ts';
 import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
+import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery } from '../../workflows/messages.ts';
+import { offencesQuery } from '../../workflows/offenceMessages.ts';
+import { MAX_OFFENCE_MEMORY_MS } from '../../workflows/offences.ts';
 import { quietRuntime, suiteServer } from '../support/temporal.ts';
 
-// A 24-hour timer is only provable with time skipping; everything else runs on short real timers.
+// Timers of a day or a year are only provable with time skipping; everything else runs on short real timers.
 let env: TestWorkflowEnvironment;
 let workers: Worker[];
 let running: Promise<void>[];
@@ -69,4 +73,33 @@ test('a 24h block is applied, held for 24 hours of workflow time, then removed e
   assert.equal(final.state, 'removed');
   assert.ok((await env.currentTimeMs()) - started >= 24 * 3_600_000, 'the block must last its full duration');
   assert.deepEqual(await edl.read(0), []);
+  const offences = await env.client.workflow.getHandle(offenceHistoryWorkflowId(address)).query(offencesQuery);
+  assert.deepEqual(offences.map((o) => [o.durationMs, o.blockWorkflowId]), [[24 * 3_600_000, workflowId]]);
+});
+
+test('an offence history ends by itself a year after its newest offence, and the next offence starts a new one', { timeout: 60_000 }, async () => {
+  const { recordOffence } = createOffenceActivities({ client: env.client, taskQueue: 'expiry' });
+  const address = '203.0.113.25';
+  const offence = async () => ({ address, endedAt: await env.currentTimeMs(), durationMs: 24 * 3_600_000, blockWorkflowId: blockWorkflowId(address) });
+  const handle = env.client.workflow.getHandle(offenceHistoryWorkflowId(address));
+  await recordOffence(await offence());
+  const { runId } = await handle.describe();
+
+  await env.sleep('200d');
+  const second = await offence();
+  await recordOffence(second);
+  await env.sleep('300d');
+  assert.equal((await handle.describe()).status.name, 'RUNNING', 'a newer offence must push the end out');
+
+  await env.client.workflow.getHandle(offenceHistoryWorkflowId(address), runId).result();
+  const historyEndedAt = await env.currentTimeMs();
+  assert.ok(historyEndedAt >= second.endedAt + MAX_OFFENCE_MEMORY_MS, 'the history must outlive its newest offence by a year');
+  // countOffences reads the ended history like a running one: everything in it is past any memory a policy may set.
+  assert.deepEqual((await handle.query(offencesQuery)).map((o) => o.endedAt <= historyEndedAt - MAX_OFFENCE_MEMORY_MS), [true, true]);
+
+  const third = await offence();
+  await recordOffence(third);
+  const renewed = await handle.describe();
+  assert.notEqual(renewed.runId, runId);
+  assert.deepEqual(await handle.query(offencesQuery), [{ endedAt: third.endedAt, durationMs: third.durationMs, blockWorkflowId: third.blockWorkflowId }]);
 });

@@ -1,0 +1,51 @@
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { offenceHistoryWorkflowId } from '../workflows/ids.ts';
+import { type Offence, offenceSignal, offencesQuery } from '../workflows/offenceMessages.ts';
+import type { offenceHistoryWorkflow } from '../workflows/offences.ts';
+
+export interface RecordOffenceInput extends Offence {
+  address: string;
+}
+
+export interface CountOffencesInput {
+  address: string;
+  /** Offences that ended longer ago than this do not count; at most a year is remembered. */
+  withinMs: number;
+}
+
+/** The durable offence history of each address (workflows/offences.ts), which the repeat-offender ladder reads. */
+export function createOffenceActivities({ client, taskQueue }: { client: Client; taskQueue: string }) {
+  return {
+    /** Adds an offence to the address's history, starting one if it has none; a retry adds nothing twice. */
+    async recordOffence({ address, ...offence }: RecordOffenceInput): Promise<void> {
+      await client.workflow.signalWithStart<typeof offenceHistoryWorkflow, [Offence]>('offenceHistoryWorkflow', {
+        workflowId: offenceHistoryWorkflowId(address),
+        taskQueue,
+        args: [{ address }],
+        signal: offenceSignal,
+        signalArgs: [offence],
+      });
+    },
+
+    /**
+     * Offences of the address that ended within `withinMs`. An address with no history has none; a history that ended
+     * by itself holds only offences older than any memory, so it counts none either. Any other failure to read throws:
+     * a retry is better than a ladder that forgets.
+     */
+    async countOffences({ address, withinMs }: CountOffencesInput): Promise<number> {
+      const since = Date.now() - withinMs;
+      return (await readOffences(client, address)).filter((offence) => offence.endedAt >= since).length;
+    },
+  };
+}
+
+async function readOffences(client: Client, address: string): Promise<Offence[]> {
+  try {
+    return await client.workflow.getHandle(offenceHistoryWorkflowId(address)).query(offencesQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return [];
+    throw err;
+  }
+}
+
+export type OffenceActivities = ReturnType<typeof createOffenceActivities>;

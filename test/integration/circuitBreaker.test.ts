@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createWebhookNotifier } from '../../activities/notify/webhookNotifier.ts';
+import type { IncidentState } from '../../domain/incident.ts';
+import { statusQuery } from '../../workflows/messages.ts';
+import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
+import { BREAKER_NAMESPACE, eventually, startApi, startRiposte, type TestApi, type TestRiposte, testKey, testPolicy, uniqueAddress } from '../support/temporal.ts';
+
+// The breaker counts every block in its namespace, so this file trips it in a namespace of its own.
+const MAX_NEW_BLOCKS = 3;
+const policy = testPolicy({
+  circuitBreaker: { maxNewBlocks: MAX_NEW_BLOCKS, window: '10m' },
+  playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', approvalTimeout: '1h', reviewWindow: '5m', notify: ['webhook'] } },
+});
+const responder = testKey('rita', 'responder');
+let webhook: HttpReceiver;
+let riposte: TestRiposte;
+let api: TestApi;
+
+before(async () => {
+  webhook = await startReceiver();
+  riposte = await startRiposte({ policy, namespace: BREAKER_NAMESPACE, notifiers: [createWebhookNotifier({ url: `${webhook.url}/hook` })] });
+  api = await startApi(riposte, policy, { keys: [responder.spec] });
+});
+after(async () => {
+  await api?.close();
+  await riposte?.stop();
+  await webhook?.close();
+});
+
+async function incidentReaching(ip: string, wanted: IncidentState['status']): Promise<IncidentState> {
+  assert.equal((await api.call('POST', '/v1/alerts/humio', { hostname: 'web01', ip })).status, 202);
+  return eventually(`${ip} ${wanted}`, async () => {
+    const state = await riposte.client.workflow.getHandle(`brute-force:${ip}`).query(statusQuery);
+    return state.status === wanted ? state : undefined;
+  });
+}
+
+const breakerNotifications = () => webhook.requests.filter((r) => r.body.includes('CIRCUIT BREAKER TRIPPED'));
+
+test(`in auto mode, block ${MAX_NEW_BLOCKS + 1} within the window waits for approval; one notification; an admin reset re-arms it`, async () => {
+  for (let i = 0; i < MAX_NEW_BLOCKS; i++) await incidentReaching(uniqueAddress(), 'contained');
+  assert.equal((await api.call('GET', '/v1/control')).json.breaker.tripped, false);
+
+  const tripping = uniqueAddress();
+  const held = await incidentReaching(tripping, 'awaiting_approval');
+  assert.match(held.approvalReasons?.join() ?? '', /circuit breaker tripped \(more than 3 new blocks in 10m\)/);
+  assert.equal(held.actions.filter((a) => a.kind === 'block').length, 0, 'nothing was blocked past the breaker');
+  const control = (await api.call('GET', '/v1/control')).json;
+  assert.equal(control.breaker.tripped, true);
+  assert.equal(control.breaker.by, 'automation');
+
+  const next = uniqueAddress();
+  await incidentReaching(next, 'awaiting_approval');
+  await eventually('the breaker notification', () => (breakerNotifications().length > 0 ? true : undefined));
+  assert.equal(breakerNotifications().length, 1, 'one notification when it trips, not one per held incident');
+
+  const approved = await api.call('POST', `/v1/incidents/brute-force:${tripping}/approve`, { comment: 'checked: real attack' }, responder.auth);
+  assert.equal(approved.status, 202);
+  const contained = await eventually('approved past the breaker', async () => {
+    const state = await riposte.client.workflow.getHandle(`brute-force:${tripping}`).query(statusQuery);
+    return state.status === 'contained' ? state : undefined;
+  });
+  assert.equal(contained.approval?.by, 'rita');
+
+  const refused = await api.call('POST', '/v1/control/breaker/reset', {}, responder.auth);
+  assert.equal(refused.status, 403, 'a responder cannot reset the breaker');
+  const reset = await api.call('POST', '/v1/control/breaker/reset', {});
+  assert.equal(reset.status, 200);
+  assert.equal(reset.json.breaker.tripped, false);
+  assert.match(reset.json.breaker.by, /^api-key:/);
+
+  await incidentReaching(uniqueAddress(), 'contained');
+  assert.equal(breakerNotifications().length, 1);
+});

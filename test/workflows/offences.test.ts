@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { createBlockActivities } from '../../activities/blocks.ts';
+import { createOffenceActivities } from '../../activities/offences.ts';
+import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
+import { unblockSignal } from '../../workflows/messages.ts';
+import { offencesQuery } from '../../workflows/offenceMessages.ts';
+import { MAX_OFFENCES_KEPT } from '../../workflows/offences.ts';
+import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+
+const DAY_MS = 86_400_000;
+const policy = testPolicy();
+
+function blocks(riposte: TestRiposte) {
+  return createBlockActivities({ client: riposte.client, taskQueue: riposte.taskQueue, enforcementTaskQueue: `${riposte.taskQueue}-enforcement` });
+}
+
+function offences(riposte: TestRiposte) {
+  return createOffenceActivities({ client: riposte.client, taskQueue: riposte.taskQueue });
+}
+
+/** Blocks the address for `durationMs` and waits until the block workflow has ended on its own. */
+async function blockUntilExpired(riposte: TestRiposte, address: string, durationMs: number): Promise<void> {
+  const { workflowId } = await blocks(riposte).requestBlock({ address, durationMs, reason: 'test', requestedBy: 'test', points: ['edl'] });
+  assert.equal((await riposte.client.workflow.getHandle(workflowId).result()).state, 'removed');
+}
+
+describe('offence history', () => {
+  let riposte: TestRiposte;
+  before(async () => {
+    riposte = await startRiposte({ policy });
+  });
+  after(() => riposte.stop());
+
+  const history = (address: string) => riposte.client.workflow.getHandle(offenceHistoryWorkflowId(address)).query(offencesQuery);
+
+  test('a block that expires is one offence; a block someone lifts is none', async () => {
+    const expiring = uniqueAddress();
+    await blockUntilExpired(riposte, expiring, 2_000);
+    assert.equal(await offences(riposte).countOffences({ address: expiring, withinMs: DAY_MS }), 1);
+    const [offence] = await history(expiring);
+    assert.equal(offence?.durationMs, 2_000);
+    assert.equal(offence?.blockWorkflowId, blockWorkflowId(expiring));
+
+    const lifted = uniqueAddress();
+    const { workflowId } = await blocks(riposte).requestBlock({ address: lifted, durationMs: 3_600_000, reason: 'test', requestedBy: 'test', points: ['edl'] });
+    await eventually('the block applied', async () => (await riposte.edl.read()).find((entry) => entry.address === lifted));
+    const handle = riposte.client.workflow.getHandle(workflowId);
+    await handle.signal(unblockSignal, { by: 'alice' });
+    await handle.result();
+    assert.equal(await offences(riposte).countOffences({ address: lifted, withinMs: DAY_MS }), 0);
+    await assert.rejects(riposte.client.workflow.getHandle(offenceHistoryWorkflowId(lifted)).describe(), WorkflowNotFoundError);
+  });
+
+  test('a second expiry makes two offences, and withinMs leaves out the older one', async () => {
+    const address = uniqueAddress();
+    await blockUntilExpired(riposte, address, 1_500);
+    await blockUntilExpired(riposte, address, 1_500);
+    assert.equal(await offences(riposte).countOffences({ address, withinMs: DAY_MS }), 2);
+    const [older, newer] = await history(address);
+    const sinceBetweenThem = Date.now() - (older!.endedAt + newer!.endedAt) / 2;
+    assert.equal(await offences(riposte).countOffences({ address, withinMs: sinceBetweenThem }), 1);
+  });
+
+  test('an offence sent twice, as after an activity retry, counts once', async () => {
+    const address = uniqueAddress();
+    const { recordOffence, countOffences } = offences(riposte);
+    const offence = { address, endedAt: Date.now() - 1_000, durationMs: DAY_MS, blockWorkflowId: blockWorkflowId(address) };
+    await recordOffence(offence);
+    await recordOffence(offence);
+    assert.equal(await countOffences({ address, withinMs: DAY_MS }), 1);
+    await recordOffence({ ...offence, endedAt: offence.endedAt + 1 });
+    assert.equal(await countOffences({ address, withinMs: DAY_MS }), 2);
+  });
+
+  test('the history keeps the newest offences only', async () => {
+    const address = uniqueAddress();
+    const { recordOffence } = offences(riposte);
+    const firstEndedAt = Date.now() - DAY_MS;
+    const sent = MAX_OFFENCES_KEPT + 5;
+    for (let i = 0; i < sent; i++) await recordOffence({ address, endedAt: firstEndedAt + i, durationMs: DAY_MS, blockWorkflowId: blockWorkflowId(address) });
+    const kept = await history(address);
+    assert.equal(kept.length, MAX_OFFENCES_KEPT);
+    assert.deepEqual([kept[0]?.endedAt, kept.at(-1)?.endedAt], [firstEndedAt + sent - MAX_OFFENCES_KEPT, firstEndedAt + sent - 1]);
+  });
+});
+
+test('the offence history survives a restart of every worker', async () => {
+  const taskQueue = `test-offences-${randomBytes(6).toString('hex')}`;
+  const address = uniqueAddress();
+  const original = await startRiposte({ policy, taskQueue });
+  try {
+    await blockUntilExpired(original, address, 1_500);
+    await blockUntilExpired(original, address, 1_500);
+    assert.equal(await offences(original).countOffences({ address, withinMs: DAY_MS }), 2);
+  } finally {
+    await original.stop();
+  }
+
+  const restarted = await startRiposte({ policy, taskQueue });
+  try {
+    assert.equal(await offences(restarted).countOffences({ address, withinMs: DAY_MS }), 2);
+    await blockUntilExpired(restarted, address, 1_500);
+    assert.equal(await offences(restarted).countOffences({ address, withinMs: DAY_MS }), 3);
+  } finally {
+    await restarted.stop();
+  }
+});

@@ -1,0 +1,14 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/** One block of an address that ran until it expired (an unblocked one is no offence). */
+export interface Offence {
+  /** When the expired block was lifted, epoch ms. */
+  endedAt: number;
+  /** The duration the block was given: the request that set its final expiry. */
+  durationMs: number;
+  blockWorkflowId?: string;
+}
+
+export const offenceSignal = defineSignal<[Offence]>('offence');
+/** The remembered offences, oldest first. */
+export const offencesQuery = defineQuery<Offence[]>('offences');
