@@ -1,7 +1,8 @@
 import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import { type AdmissionResult, type BlockAdmission, type ControlState, admitBlockUpdate, controlStateQuery } from '../workflows/control.ts';
+import { type AdmissionResult, type BlockAdmission, type ControlState, admitBlocksUpdate, controlStateQuery } from '../workflows/control.ts';
+import { createAdmissionBatcher } from './admissionBatcher.ts';
 import { controlWorkflowId } from '../workflows/ids.ts';
 import { controlTaskQueue } from '../workflows/taskQueues.ts';
 
@@ -47,6 +48,7 @@ export async function updateControlWorkflow<Ret, Arg>(client: Client, taskQueue:
 const POLL_MS = 1_000;
 
 export function createControlActivities({ client }: { client: Client }) {
+  const admit = createAdmissionBatcher((taskQueue, admissions) => updateControlWorkflow(client, taskQueue, admitBlocksUpdate, admissions));
   return {
     /**
      * Returns at once when containment is allowed; while the kill switch is on it polls every second, heartbeating, for
@@ -64,7 +66,7 @@ export function createControlActivities({ client }: { client: Client }) {
 
     /** Counts a new block against the circuit breaker; an automatic block is held back once it has tripped. */
     async admitBlock(admission: BlockAdmission): Promise<AdmissionResult> {
-      return updateControlWorkflow(client, Context.current().info.taskQueue, admitBlockUpdate, admission);
+      return admit(Context.current().info.taskQueue, admission);
     },
   };
 }

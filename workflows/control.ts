@@ -40,7 +40,8 @@ interface ControlCarry {
 }
 
 export const setKillSwitchUpdate = defineUpdate<ControlState, [{ paused: boolean; by: string; reason?: string }]>('setKillSwitch');
-export const admitBlockUpdate = defineUpdate<AdmissionResult, [BlockAdmission]>('admitBlock');
+/** Admissions in the order given, each deciding on the count the ones before it left. */
+export const admitBlocksUpdate = defineUpdate<AdmissionResult[], [BlockAdmission[]]>('admitBlocks');
 export const resetBreakerUpdate = defineUpdate<ControlState, [{ by: string }]>('resetBreaker');
 export const controlStateQuery = defineQuery<ControlState>('controlState');
 
@@ -62,7 +63,7 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     killSwitch = { paused, by, reason, at: new Date().toISOString() };
     return view();
   });
-  setHandler(admitBlockUpdate, ({ automatic, maxNewBlocks, windowMs }) => {
+  const admit = ({ automatic, maxNewBlocks, windowMs }: BlockAdmission): AdmissionResult => {
     const now = Date.now();
     breaker.blockTimes = breaker.blockTimes.filter((at) => at > now - windowMs);
     if (automatic && (breaker.tripped || breaker.blockTimes.length >= maxNewBlocks)) {
@@ -74,7 +75,8 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     // Only the newest N+1 times can matter to the next decision, so the state stays bounded under a storm.
     if (breaker.blockTimes.length > maxNewBlocks + 1) breaker.blockTimes.splice(0, breaker.blockTimes.length - maxNewBlocks - 1);
     return { admitted: true, justTripped: false };
-  });
+  };
+  setHandler(admitBlocksUpdate, (admissions) => admissions.map(admit));
   setHandler(resetBreakerUpdate, ({ by }) => {
     Object.assign(breaker, { tripped: false, blockTimes: [], at: new Date().toISOString(), by });
     return view();

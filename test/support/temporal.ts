@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
@@ -15,6 +16,7 @@ import { type ApiKeySpec, type Role, sha256Hex } from '../../api/auth.ts';
 import type { WebhookSecret } from '../../api/signature.ts';
 import { canonicalCidr, canonicalIp } from '../../domain/ip.ts';
 import { type PolicySnapshot, policySchema } from '../../domain/policy.ts';
+import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
 
 /** Set by scripts/run-tests.ts, which starts one dev server and one workflow bundle for the whole suite. */
@@ -190,4 +192,15 @@ export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, opt
       server.close(() => ok());
     }),
   };
+}
+
+/** The Java time-skipping test server the suite found (the SDK's download otherwise), with Riposte's search attributes. */
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const path = process.env.RIPOSTE_TEST_TIME_SKIPPING_SERVER;
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
+  });
+  await registerSearchAttributes(env.client, env.namespace ?? 'default');
+  return env;
 }

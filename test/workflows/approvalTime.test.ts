@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
@@ -15,11 +15,10 @@ import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../../domain/alert.t
 import { activeWindow } from '../../domain/autoApproveWindow.ts';
 import type { IncidentState } from '../../domain/incident.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
-import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
 import { statusQuery, timelineQuery } from '../../workflows/messages.ts';
 import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
-import { eventually, quietRuntime, suiteServer, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { eventually, startTimeSkipping, suiteServer, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 // An hour's approval timeout and a weekend window are only provable with time skipping.
 const TASK_QUEUE = 'approval-time';
@@ -32,12 +31,7 @@ let pagerduty: HttpReceiver;
 let webhook: HttpReceiver;
 
 before(async () => {
-  quietRuntime();
-  const path = process.env.RIPOSTE_TEST_TIME_SKIPPING_SERVER;
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
-  });
-  await registerSearchAttributes(env.client, env.namespace ?? 'default');
+  env = await startTimeSkipping();
   dir = await mkdtemp(join(tmpdir(), 'riposte-approval-'));
   pagerduty = await startReceiver(() => ({ status: 202, body: '{"status":"success"}' }));
   webhook = await startReceiver();

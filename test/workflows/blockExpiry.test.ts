@@ -3,20 +3,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createBlockActivities } from '../../activities/blocks.ts';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
 import { createOffenceActivities } from '../../activities/offences.ts';
-import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
 import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery } from '../../workflows/messages.ts';
 import { offencesQuery } from '../../workflows/offenceMessages.ts';
 import { MAX_OFFENCE_MEMORY_MS } from '../../workflows/offences.ts';
-import { quietRuntime, suiteServer } from '../support/temporal.ts';
+import { startTimeSkipping, suiteServer } from '../support/temporal.ts';
 
 // Timers of a day or a year are only provable with time skipping; everything else runs on short real timers.
 let env: TestWorkflowEnvironment;
@@ -26,12 +25,7 @@ let dir: string;
 let edl: EdlFile;
 
 before(async () => {
-  quietRuntime();
-  const path = process.env.RIPOSTE_TEST_TIME_SKIPPING_SERVER;
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
-  });
-  await registerSearchAttributes(env.client, env.namespace ?? 'default');
+  env = await startTimeSkipping();
   dir = await mkdtemp(join(tmpdir(), 'riposte-expiry-'));
   edl = new EdlFile(join(dir, 'edl.json'));
   workers = await createRiposteWorkers({

@@ -150,4 +150,22 @@ describe('incident workflow in observe and auto modes', () => {
     await statusOf(riposte, id, 'contained');
     await eventually('the address in the feed', () => inFeed(riposte, address).then((yes) => yes || undefined));
   });
+
+  test('below its thresholds an incident only watches; it acts once they are met, or closes when its window ends', async () => {
+    const thresholds = testPolicy({ playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', reviewWindow: '4s', thresholds: { minAlerts: 10, minSeverity: 5 } } } });
+    const reached = uniqueAddress();
+    const { id } = await raise(riposte, thresholds, reached, 4);
+    assert.match((await statusOf(riposte, id, 'watching')).plan.join(), /^$/, 'nothing is planned while watching');
+    assert.equal(await blockExists(riposte, reached), false);
+    await raise(riposte, thresholds, reached, 6);
+    await statusOf(riposte, id, 'contained');
+
+    const quiet = uniqueAddress();
+    const { id: quietId, handle } = await raise(riposte, thresholds, quiet, 9);
+    await statusOf(riposte, quietId, 'watching');
+    const closed = await handle.result();
+    assert.equal(closed.status, 'below_threshold');
+    assert.equal(closed.actions.length, 0);
+    assert.equal(await blockExists(riposte, quiet), false);
+  });
 });
