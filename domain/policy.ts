@@ -58,6 +58,9 @@ const timeZone = z.string().refine((zone) => {
   }
 }, 'an IANA time zone name, e.g. Europe/Paris or UTC');
 
+/** Each address's offence history ends itself this long after its newest offence, so no memory can be longer. */
+export const MAX_OFFENCE_MEMORY_MS = parseDuration('365d');
+
 const ladderSteps = z.array(duration).min(1).max(10);
 const durationLadder = z.unknown().transform((value, ctx): number[] => {
   if (typeof value !== 'string' && !Array.isArray(value)) {
@@ -107,8 +110,7 @@ export const policySchema = z.object({
     window: duration.default(parseDuration('10m')),
   }).strict().default({ maxNewBlocks: 50, window: parseDuration('10m') }),
   // How long an expired block still counts as an offence for the blockDuration ladder.
-  // At most a year: each address's offence history ends itself a year after its newest offence.
-  offenceMemory: duration.refine((ms) => ms <= parseDuration('365d'), 'at most 365d').default(parseDuration('90d')),
+  offenceMemory: duration.refine((ms) => ms <= MAX_OFFENCE_MEMORY_MS, 'at most 365d').default(parseDuration('90d')),
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
   enforcement: z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),

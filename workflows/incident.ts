@@ -39,10 +39,17 @@ const { enrichIp } = proxyLocalActivities<EnrichActivities>({
   retry: { maximumAttempts: 3, initialInterval: '1s' },
 });
 
-const { countOffences } = proxyLocalActivities<OffenceActivities>({
+// A repeat offender's history is a workflow on this queue: a local read that holds this workflow task must not wait long
+// on task slots it may itself be holding, so after two tries the read becomes a regular activity.
+const { countOffences: countOffencesLocally } = proxyLocalActivities<OffenceActivities>({
   startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3, initialInterval: '1s' },
+  retry: { maximumAttempts: 2, initialInterval: '1s' },
 });
+const { countOffences: countOffencesRemotely } = proxyActivities<OffenceActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, initialInterval: '1s' },
+});
+const countOffences: OffenceActivities['countOffences'] = (input) => countOffencesLocally(input).catch(() => countOffencesRemotely(input));
 
 // The breaker's count must be kept whatever happens, so admission retries until the control workflow answers: first
 // locally (no round trip), then, so a retry never holds the workflow task, as a regular activity.

@@ -1,9 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { parseDuration } from '../domain/duration.ts';
+import { MAX_OFFENCE_MEMORY_MS } from '../domain/policy.ts';
 import { type Offence, offenceSignal, offencesQuery } from './offenceMessages.ts';
-
-/** The longest offenceMemory a policy may set: a history whose newest offence is older has nothing left to tell. */
-export const MAX_OFFENCE_MEMORY_MS = parseDuration('365d');
 /** Beyond this many offences the ladder is on its last step anyway; the bound keeps the history small. */
 export const MAX_OFFENCES_KEPT = 50;
 

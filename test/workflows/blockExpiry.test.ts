@@ -14,7 +14,7 @@ import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
 import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery } from '../../workflows/messages.ts';
 import { offencesQuery } from '../../workflows/offenceMessages.ts';
-import { MAX_OFFENCE_MEMORY_MS } from '../../workflows/offences.ts';
+import { MAX_OFFENCE_MEMORY_MS } from '../../domain/policy.ts';
 import { startTimeSkipping, suiteServer } from '../support/temporal.ts';
 
 // Timers of a day or a year are only provable with time skipping; everything else runs on short real timers.

@@ -151,6 +151,22 @@ describe('incident workflow in observe and auto modes', () => {
     await eventually('the address in the feed', () => inFeed(riposte, address).then((yes) => yes || undefined));
   });
 
+  test('a repeat offender whose earlier block expired gets the next step of the ladder', async () => {
+    const ladder = testPolicy({ playbooks: { 'brute-force': { mode: 'auto', blockDuration: ['2s', '1h'], reviewWindow: '1s' } } });
+    const address = uniqueAddress();
+    const first = await raise(riposte, ladder, address);
+    assert.deepEqual((await first.handle.result()).plan, [`block ${address} for 2s`, 'notify slack, webhook']);
+    await riposte.client.workflow.getHandle(blockWorkflowId(address)).result();
+
+    const second = await raise(riposte, ladder, address);
+    assert.equal(second.started, true, 'the first incident has closed');
+    const state = await statusOf(riposte, second.id, 'contained');
+    assert.equal(state.priorOffences, 1);
+    assert.deepEqual(state.plan, [`block ${address} for 1h`, 'notify slack, webhook']);
+    const block = await riposte.client.workflow.getHandle(blockWorkflowId(address)).query(blockStatusQuery);
+    assert.ok(block.expiresAt - Date.now() > 50 * 60_000, 'the block lasts the second step');
+  });
+
   test('below its thresholds an incident only watches; it acts once they are met, or closes when its window ends', async () => {
     const thresholds = testPolicy({ playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', reviewWindow: '4s', thresholds: { minAlerts: 10, minSeverity: 5 } } } });
     const reached = uniqueAddress();
