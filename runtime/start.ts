@@ -47,6 +47,8 @@ async function main(): Promise<void> {
     `  Temporal:     ${temporal.address} (namespace ${temporal.namespace})`,
     ...(temporalUiUrl ? [`  Temporal UI:  ${temporalUiUrl}`] : []),
     `  Policy:       ${config.policyFile} (${policy.version}); enforcement at ${policy.enforcement.points.join(', ')}`,
+    // npm and tsx sit between the shell and this process and die of a SIGHUP, so the reload names this pid.
+    `  Reload:       kill -HUP ${process.pid}   (re-reads the policy for new incidents)`,
     ...(generatedKey ? [`  API key:      ${generatedKey}   (development key, kept in ${dataPaths(config).devApiKey})`] : []),
     '',
   ].join('\n'));

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   logPrincipals(logger, config);
   const client = await connectClient({ ...config.temporal, address: config.temporal.address ?? 'localhost:7233' });
   const server = await listenApi(config, client, policyReloadedOnHangup(config.policyFile, policy, logger), logger);
-  logger.info('API listening', { host: config.api.host, port: config.api.port });
+  logger.info('API listening', { host: config.api.host, port: config.api.port, pid: process.pid, reloadPolicy: `kill -HUP ${process.pid}` });
   stopOnSignals(logger, () => server.close());
 }
 
