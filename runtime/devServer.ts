@@ -19,8 +19,6 @@ export interface DevServerOptions {
   /** Omit for an in-memory server. */
   dbFile?: string;
   namespace: string;
-  /** More namespaces to create at start. */
-  extraNamespaces?: string[];
   startTimeoutMs?: number;
 }
 
@@ -32,7 +30,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--ip', '127.0.0.1',
     '--port', String(options.port),
     '--namespace', options.namespace,
-    ...(options.extraNamespaces ?? []).flatMap((ns) => ['--namespace', ns]),
     '--log-level', 'error',
     // SQLite tuned for a single local writer: the dev server is a convenience, not the production store.
     '--sqlite-pragma', 'journal_mode=WAL',

@@ -13,7 +13,6 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../runtime/devServer.ts';
 import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
-import { BREAKER_NAMESPACE, ISOLATED_NAMESPACE } from '../test/support/namespaces.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -45,11 +44,11 @@ async function main(): Promise<number> {
   const testServer = findTemporalBinary('temporal-test-server', { explicitPath: process.env.TEMPORAL_TEST_SERVER_PATH, envPath: process.env.PATH, projectDir });
 
   const scratch = await mkdtemp(join(tmpdir(), 'riposte-test-'));
-  // The second namespace isolates tests of namespace-wide state (the kill switch) from the rest of the suite.
-  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), namespace: 'default', extraNamespaces: [ISOLATED_NAMESPACE, BREAKER_NAMESPACE] });
+  // Each test file's workers have task queues of their own, and so their own kill switch and breaker: one namespace.
+  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), namespace: 'default' });
   try {
     const connection = await Connection.connect({ address: server.address });
-    for (const namespace of ['default', ISOLATED_NAMESPACE, BREAKER_NAMESPACE]) await registerSearchAttributes(new Client({ connection, namespace }), namespace);
+    await registerSearchAttributes(new Client({ connection, namespace: 'default' }), 'default');
     await connection.close();
     const bundle = await bundleWorkflowCode({ workflowsPath: join(projectDir, 'workflows/index.ts'), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
     const bundlePath = join(scratch, 'workflow-bundle.js');

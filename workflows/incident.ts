@@ -26,6 +26,7 @@ import { playbookByName } from '../playbooks/index.ts';
 import type { PlannedAction } from '../playbooks/playbook.ts';
 import { rootCauseMessage } from './failures.ts';
 import { killSwitchCleared } from './killSwitch.ts';
+import { localFirst } from './localFirst.ts';
 import { blockWorkflowId } from './ids.ts';
 import {
   alertsSignal, approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, unblockSignal, verdictUpdate,
@@ -39,8 +40,7 @@ const { enrichIp } = proxyLocalActivities<EnrichActivities>({
   retry: { maximumAttempts: 3, initialInterval: '1s' },
 });
 
-// A repeat offender's history is a workflow on this queue: a local read that holds this workflow task must not wait long
-// on task slots it may itself be holding, so after two tries the read becomes a regular activity.
+// A repeat offender's history and the control workflow are served by this worker's own task slots: see localFirst.
 const { countOffences: countOffencesLocally } = proxyLocalActivities<OffenceActivities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 2, initialInterval: '1s' },
@@ -49,10 +49,9 @@ const { countOffences: countOffencesRemotely } = proxyActivities<OffenceActiviti
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5, initialInterval: '1s' },
 });
-const countOffences: OffenceActivities['countOffences'] = (input) => countOffencesLocally(input).catch(() => countOffencesRemotely(input));
+const countOffences = localFirst(countOffencesLocally, countOffencesRemotely);
 
-// The breaker's count must be kept whatever happens, so admission retries until the control workflow answers: first
-// locally (no round trip), then, so a retry never holds the workflow task, as a regular activity.
+// The breaker's count must be kept whatever happens, so admission retries until the control workflow answers.
 const { admitBlock: admitBlockLocally } = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', maximumAttempts: 2 },
@@ -61,7 +60,7 @@ const { admitBlock: admitBlockRemotely } = proxyActivities<ControlActivities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
-const admitBlock: ControlActivities['admitBlock'] = (admission) => admitBlockLocally(admission).catch(() => admitBlockRemotely(admission));
+const admitBlock = localFirst(admitBlockLocally, admitBlockRemotely);
 
 const { requestBlock } = proxyLocalActivities<BlockActivities>({
   startToCloseTimeout: '30s',
@@ -286,6 +285,8 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
     // A false positive that landed while a block was being requested is reverted as soon as the request returns.
     if (state.verdict?.verdict === 'false_positive') {
       await revertContainment(state.verdict.by);
+      // Held by a pause or the kill switch when the verdict came, it may have made no block to revert.
+      if (state.status !== 'reverted') setStatus('reverted', `false positive, by ${state.verdict.by}`);
       return;
     }
     const failed = state.actions.some((a) => a.kind === 'block' && a.outcome === 'failed');

@@ -1,12 +1,11 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.ts';
 import type { ControlState } from './control.ts';
+import { localFirst } from './localFirst.ts';
 
-// A failure to read the kill switch is retried, never taken as permission. The first look is a local activity, so
-// the usual case (not paused) costs no round trip through the server; holding on to a pause is a heartbeating one.
-// The local look gives up quickly: while it retries it holds the workflow task, which must not outlast a worker's
-// shutdown or starve the control workflow of task slots. Its failure falls through to the regular activity.
-const { waitForContainmentAllowed: lookAtKillSwitch } = proxyLocalActivities<ControlActivities>({
+// A failure to read the kill switch is retried, never taken as permission. The first look is local (see localFirst),
+// so the usual case (not paused) costs no round trip through the server; holding on to a pause is a heartbeating one.
+const { waitForContainmentAllowed: lookLocally } = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumAttempts: 2 },
 });
@@ -16,12 +15,14 @@ const { waitForContainmentAllowed } = proxyActivities<ControlActivities>({
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
 
+const lookAtKillSwitch = localFirst(lookLocally, waitForContainmentAllowed);
+
 /**
  * Returns once the kill switch is off. The first look returns at once, so `onHeld` can report a held workflow straight
  * away; after that each activity waits up to a minute, polling, so a long pause costs few history events.
  */
 export async function killSwitchCleared(onHeld: (control: ControlState) => void = () => undefined): Promise<void> {
-  let control = await lookAtKillSwitch({ maxWaitMs: 0 }).catch(() => waitForContainmentAllowed({ maxWaitMs: 0 }));
+  let control = await lookAtKillSwitch({ maxWaitMs: 0 });
   while (control.paused) {
     onHeld(control);
     control = await waitForContainmentAllowed({ maxWaitMs: 60_000 });

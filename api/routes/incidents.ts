@@ -35,14 +35,15 @@ function incidentId(raw: string): string {
 export function incidentsRouter({ client }: { client: Client }): Router {
   const router = Router();
 
-  async function currentState(id: string): Promise<IncidentState> {
-    try {
-      return await client.workflow.getHandle(id).query(statusQuery);
-    } catch (err) {
+  /** A call on an incident's workflow, with "no such workflow" answered as 404. */
+  function ofIncident<T>(id: string, call: Promise<T>): Promise<T> {
+    return call.catch((err: unknown) => {
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `no incident ${id}`);
       throw err;
-    }
+    });
   }
+
+  const currentState = (id: string): Promise<IncidentState> => ofIncident(id, client.workflow.getHandle(id).query(statusQuery));
 
   const actor = (req: Request) => req.principal!.name;
 
@@ -107,8 +108,7 @@ export function incidentsRouter({ client }: { client: Client }): Router {
   router.post('/v1/incidents/:id/verdict', async (req, res) => {
     const id = incidentId(req.params.id);
     const { verdict, comment } = parseBody(verdictBody, req.body);
-    await currentState(id);
-    if ((await handle(id).describe()).status.name !== 'RUNNING') throw new HttpError(409, 'conflict', `incident ${id} is closed: its review window has ended`);
+    if ((await ofIncident(id, handle(id).describe())).status.name !== 'RUNNING') throw new HttpError(409, 'conflict', `incident ${id} is closed: its review window has ended`);
     try {
       const recorded = await handle(id).executeUpdate(verdictUpdate, { args: [{ verdict, by: actor(req), comment }] });
       res.status(202).json({ id, ...recorded });

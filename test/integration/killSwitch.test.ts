@@ -5,9 +5,9 @@ import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
 import { statusQuery, timelineQuery } from '../../workflows/messages.ts';
-import { eventually, ISOLATED_NAMESPACE, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
-// The kill switch is namespace-wide, so this file runs in a namespace of its own and never pauses other tests.
+// The kill switch holds one deployment (its main task queue), so pausing it here never pauses another file's workers.
 const INCIDENTS = 50;
 const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', reviewWindow: '5m', notify: [] } } });
 const applies: { address: string; at: number }[] = [];
@@ -24,7 +24,7 @@ function recordingPoint(dataDir: string): EnforcementPoint {
 }
 
 before(async () => {
-  riposte = await startRiposte({ policy, namespace: ISOLATED_NAMESPACE, points: (dir) => [recordingPoint(dir)] });
+  riposte = await startRiposte({ policy, points: (dir) => [recordingPoint(dir)] });
   api = await startApi(riposte, policy);
 });
 after(async () => {
@@ -79,7 +79,7 @@ test(`with ${INCIDENTS} incidents in flight, no enforcement call starts after th
 test('the kill switch survives a restart of the workers', async () => {
   await api.call('POST', '/v1/control/pause', { reason: 'maintenance' });
   await riposte.stop();
-  riposte = await startRiposte({ policy, namespace: ISOLATED_NAMESPACE, taskQueue: riposte.taskQueue, points: (dir) => [recordingPoint(dir)] });
+  riposte = await startRiposte({ policy, taskQueue: riposte.taskQueue, points: (dir) => [recordingPoint(dir)] });
   await api.close();
   api = await startApi(riposte, policy);
   const state = await api.call('GET', '/v1/control');

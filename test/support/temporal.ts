@@ -29,8 +29,7 @@ export function suiteServer(): { address: string; bundlePath: string } {
 
 /**
  * A policy whose enforcement defaults to the EDL point alone, which is what startRiposte's workers have. The circuit
- * breaker counts every block in a namespace, across the tests sharing the suite's server, so it is out of reach unless
- * a test sets it.
+ * breaker is out of reach unless a test sets it: some files make more blocks than its default allows.
  */
 export function testPolicy(document: Record<string, unknown> = {}): PolicySnapshot {
   return { ...policySchema.parse({ enforcement: { points: ['edl'] }, circuitBreaker: { maxNewBlocks: 1_000_000 }, ...document }), version: `test-${randomBytes(4).toString('hex')}` };
@@ -56,15 +55,14 @@ export function quietRuntime(): void {
   runtimeInstalled = true;
 }
 
-export { BREAKER_NAMESPACE, ISOLATED_NAMESPACE } from './namespaces.ts';
 
-export async function startRiposte(options: { policy: PolicySnapshot; points?: (dataDir: string) => EnforcementPoint[]; notifiers?: Notifier[]; namespace?: string; taskQueue?: string }): Promise<TestRiposte> {
+export async function startRiposte(options: { policy: PolicySnapshot; points?: (dataDir: string) => EnforcementPoint[]; notifiers?: Notifier[]; taskQueue?: string }): Promise<TestRiposte> {
   const { address, bundlePath } = suiteServer();
   quietRuntime();
   const dataDir = await mkdtemp(join(tmpdir(), 'riposte-data-'));
   const edl = new EdlFile(join(dataDir, 'edl.json'));
   const taskQueue = options.taskQueue ?? `test-${randomBytes(6).toString('hex')}`;
-  const namespace = options.namespace ?? 'default';
+  const namespace = 'default';
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });
