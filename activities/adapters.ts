@@ -6,7 +6,7 @@ import type { z } from 'zod';
  * and builds the adapter only when its `requires` variables are set; otherwise it is skipped with a note naming them.
  * Nothing here reads the environment itself.
  */
-export interface AdapterDefinition<T, S extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>> {
+export interface AdapterDefinition<T, S extends z.ZodObject = z.ZodObject> {
   /** Short, lower-case: `okta`, `thehive`. The name policy files and notes use. */
   readonly name: string;
   /** One line for the start-up log and the docs. */

@@ -35,6 +35,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'GET', path: '/metrics', access: 'public' },
   { method: 'GET', path: '/openapi.json', access: 'public' },
   { method: 'GET', path: '/v1/feeds/blocklist.txt', access: 'feed' },
+  { method: 'GET', path: '/v1/feeds/domains.txt', access: 'feed' },
   { method: 'POST', path: '/v1/alerts', access: 'ingest' },
   { method: 'POST', path: '/v1/alerts/:source', access: 'ingest' },
   { method: 'GET', path: '/v1/incidents', access: 'viewer' },

@@ -9,7 +9,7 @@ import { alertsRouter } from './routes/alerts.ts';
 import { auditRouter } from './routes/audit.ts';
 import { blocksRouter } from './routes/blocks.ts';
 import { controlRouter } from './routes/control.ts';
-import { type BlocklistSource, feedsRouter } from './routes/feeds.ts';
+import { type BlocklistSource, type DomainFeedSource, feedsRouter } from './routes/feeds.ts';
 import { healthRouter } from './routes/health.ts';
 import { incidentsRouter } from './routes/incidents.ts';
 import { type SlackApprovals, slackRouter } from './routes/slack.ts';
@@ -30,6 +30,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   policy: () => PolicySnapshot;
   blocklist: BlocklistSource;
+  /** The `blocklist_domain` feed, for GET /v1/feeds/domains.txt; absent: that route answers 404 `not_configured`. */
+  domainFeed?: DomainFeedSource;
   /** The audit trail, for GET /v1/audit (the JSON-lines file in production); absent: the route answers 503. */
   audit?: AuditReader;
   links: IncidentInput['links'];
@@ -49,7 +51,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(guard);
 
   app.use(healthRouter({ client: deps.client }));
-  app.use('/v1/feeds', feedsRouter({ blocklist: deps.blocklist }));
+  app.use('/v1/feeds', feedsRouter({ blocklist: deps.blocklist, domainFeed: deps.domainFeed, log: deps.log }));
   // Slack signs the raw form body, so its route reads the bytes itself, before the JSON parser could consume them.
   app.use(slackRouter({ client: deps.client, slack: deps.slack, maxBodyBytes: deps.maxBodyBytes, now: deps.now, log: deps.log }));
   app.use('/v1', jsonBody(deps.maxBodyBytes));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ipAddressField } from './addressFields.ts';
+import { domainField, hostField, ipAddressField, urlField, userField } from './addressFields.ts';
 
 export const ALERT_SOURCES = ['generic', 'humio', 'elastic', 'splunk', 'wazuh', 'graylog'] as const;
 
@@ -11,8 +11,10 @@ export const alertSchema = z.object({
   severity: z.number().int().min(1).max(10).default(5),
   description: z.string().max(2000).default(''),
   sourceIp: ipAddressField.optional(),
-  user: z.string().max(256).optional(),
-  host: z.string().max(256).optional(),
+  user: userField.optional(),
+  host: hostField.optional(),
+  url: urlField.optional(),
+  domain: domainField.optional(),
   count: z.number().int().min(1).max(1_000_000).default(1),
   occurredAt: z.iso.datetime({ offset: true }).optional(),
   raw: z.record(z.string(), z.unknown()).optional(),

@@ -1,9 +1,11 @@
+import type { ActionResult } from './actions/action.ts';
 import type { AlertSummary } from './alert.ts';
+import type { EntityKind } from './entity.ts';
 import type { Mode, PolicySnapshot } from './policy.ts';
 
 export const INCIDENT_STATUSES = [
   'triage', 'watching', 'awaiting_approval', 'paused', 'containing', 'contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed',
-  'below_threshold', 'reverted', 'closed',
+  'below_threshold', 'reverted', 'closed', 'protected', 'responded', 'lifted', 'ended',
 ] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
@@ -11,6 +13,8 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export interface IncidentInput {
   playbook: string;
   entity: string;
+  /** The principal who asked, for an incident a person started by hand: they may not approve it themselves. */
+  requestedBy?: string;
   policy: PolicySnapshot;
   /** Where operators look at an incident; links in notifications. */
   links: { consoleBase?: string; temporalUiBase?: string };
@@ -27,13 +31,24 @@ export interface ApprovalDecision {
   at: string;
 }
 
+export const ACTION_OUTCOMES = ['planned', 'awaiting_approval', 'done', 'skipped', 'would_do', 'refused', 'failed', 'reverted', 'ended', 'denied'] as const;
+export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
+
+/** One planned action and what became of it; `params` and `ref` are what a revert needs. */
 export interface ActionRecord {
-  kind: 'block' | 'notify';
+  /** The action kind (domain/actions/). */
+  kind: string;
   target: string;
   detail: string;
-  outcome: 'done' | 'would_do' | 'refused' | 'failed' | 'reverted';
+  outcome: ActionOutcome;
   at: string;
   error?: string;
+  params?: unknown;
+  /** What the adapters answered: vendor ids, the block lease. */
+  result?: ActionResult;
+  idempotencyKey?: string;
+  /** Why it needs approval, and how many different people must give it. */
+  approval?: { reasons: string[]; approvals: number };
 }
 
 export const VERDICTS = ['true_positive', 'false_positive'] as const;
@@ -57,6 +72,7 @@ export interface IncidentState {
   id: string;
   playbook: string;
   entity: string;
+  entityKind: EntityKind;
   status: IncidentStatus;
   mode: Mode;
   policyVersion: string;
@@ -79,6 +95,10 @@ export interface IncidentState {
   escalated?: { at: string; routes: string[] };
   actions: ActionRecord[];
   approval?: ApprovalDecision & { decision: 'approved' | 'rejected' };
+  /** Every approval given while waiting, one per principal: the two-person rule counts these. */
+  approvals?: ApprovalDecision[];
+  /** Distinct approvers the current wait needs. */
+  approvalsNeeded?: number;
   verdict?: VerdictRecord;
   paused: boolean;
   openedAt: string;

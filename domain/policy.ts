@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { cidrField } from './addressFields.ts';
+import { actionNames } from './actions/index.ts';
+import { protectSchema } from './protect.ts';
 
 export const MODES = ['observe', 'approve', 'auto'] as const;
 export type Mode = (typeof MODES)[number];
@@ -8,7 +10,7 @@ export type Mode = (typeof MODES)[number];
 export const ENFORCEMENT_POINTS = ['nftables', 'edl', 'log'] as const;
 export type EnforcementPointName = (typeof ENFORCEMENT_POINTS)[number];
 
-export const NOTIFICATION_ROUTES = ['slack', 'webhook', 'pagerduty'] as const;
+export const NOTIFICATION_ROUTES = ['slack', 'webhook', 'pagerduty', 'teams', 'email', 'mattermost'] as const;
 export type NotificationRoute = (typeof NOTIFICATION_ROUTES)[number];
 
 const duration = z.string().regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d, e.g. 24h').transform(parseDuration);
@@ -78,6 +80,11 @@ const prefixLengths = (ipv4: number, ipv6: number) => z.object({
   ipv6: z.number().int().min(0).max(128).default(ipv6),
 }).strict().default({ ipv4, ipv6 });
 
+/** A key naming a response action (domain/actions/), or `wide_block` for ranges wider than maxBlockWidth. */
+const actionKey = (extra: readonly string[] = []) => z.string().refine((key) => [...actionNames(), ...extra].includes(key), {
+  message: `an action: ${actionNames().join(', ')}`,
+});
+
 const playbookPolicySchema = z.object({
   mode: z.enum(MODES).default('approve'),
   // One duration, or a ladder: the n-th offence of an address within the memory gets the n-th step (the last repeats).
@@ -97,6 +104,17 @@ const playbookPolicySchema = z.object({
   timeZone: timeZone.default('UTC'),
   reviewWindow: duration.default(parseDuration('24h')),
   notify: z.array(z.enum(NOTIFICATION_ROUTES)).default(['slack', 'webhook']),
+  // Per-action modes over the playbook's: e.g. tag a host at once (auto) while isolating it waits for a person.
+  actionModes: z.record(actionKey(), z.enum(MODES)).default({}),
+  // Impossible travel: faster than this between two logins is flagged; closer than minDistanceKm, or from the
+  // trusted ranges (corporate egress, VPN), is never.
+  travel: z.object({
+    maxSpeedKmh: z.number().positive().max(100_000).default(1000),
+    minDistanceKm: z.number().min(0).max(20_000).default(300),
+    trustedRanges: z.array(cidrField).default([]),
+  }).strict().default({ maxSpeedKmh: 1000, minDistanceKm: 300, trustedRanges: [] }),
+  // Phishing: also put the clicked URL's domain on the domain feed for this long. Absent: the feed is left alone.
+  domainBlockDuration: duration.optional(),
 }).strict();
 
 /** The response policy file (config/policy.yaml); durations arrive as text and leave as milliseconds. */
@@ -111,6 +129,10 @@ export const policySchema = z.object({
   }).strict().default({ maxNewBlocks: 50, window: parseDuration('10m') }),
   // How long an expired block still counts as an offence for the blockDuration ladder.
   offenceMemory: duration.refine((ms) => ms <= MAX_OFFENCE_MEMORY_MS, 'at most 365d').default(parseDuration('90d')),
+  // Users, hosts and domains never disabled, isolated, tagged or blocklisted: the allowlist's siblings. Globs allowed.
+  protect: protectSchema,
+  // How many different people must approve an action of this kind when it needs approval (the two-person rule).
+  approvals: z.record(actionKey(['wide_block']), z.number().int().min(1).max(3)).default({}),
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
   enforcement: z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),

@@ -1,4 +1,5 @@
-import type { Alert } from '../domain/alert.ts';
+import type { Alert, AlertSummary } from '../domain/alert.ts';
+import type { EntityKind } from '../domain/entity.ts';
 import type { PlaybookPolicy } from '../domain/policy.ts';
 
 /** What triage learned, handed to plan(). */
@@ -6,21 +7,32 @@ export interface Facts {
   entity: string;
   alertCount: number;
   maxSeverity: number;
+  /** The first alerts and the latest: the fields a plan needs (URL, user, address), canonical. */
+  samples: readonly AlertSummary[];
   geo?: { country?: string; city?: string };
   previousIncidents: number;
-  /** Earlier blocks of the entity that ran to expiry within the policy's offence memory. */
+  /** Earlier blocks of the entity that ran to expiry within the policy's offence memory (addresses only). */
   priorOffences: number;
 }
 
-export type PlannedAction =
-  | { kind: 'block'; address: string; durationMs: number; reason: string }
-  | { kind: 'notify'; routes: PlaybookPolicy['notify'] };
+/**
+ * One action of a plan: a kind from domain/actions/ and its parameters, which the kind's schema checks before anything
+ * acts. `mustApprove` makes it wait for a person in every mode, with that reason.
+ */
+export interface PlannedAction {
+  kind: string;
+  params: Record<string, unknown>;
+  mustApprove?: string;
+}
 
 export interface Playbook {
   readonly name: string;
+  readonly entityKind: EntityKind;
+  /** One line for the README and `riposte simulate`: the alerts it takes and what it does. */
+  readonly summary: string;
   readonly title: (entity: string) => string;
   matches(alert: Alert): boolean;
-  /** The incident's entity; alerts with the same entity join one incident. */
+  /** The incident's entity, canonical; alerts with the same entity join one incident. */
   entity(alert: Alert): string;
   plan(facts: Facts, policy: PlaybookPolicy): PlannedAction[];
 }

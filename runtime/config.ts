@@ -5,6 +5,7 @@ import type { ApiKeySpec } from '../api/auth.ts';
 import type { SlackUser } from '../api/routes/slack.ts';
 import type { WebhookSecret } from '../api/signature.ts';
 import { MAIN_TASK_QUEUE } from '../workflows/taskQueues.ts';
+import { type ConfiguredResponders, loadResponders } from './adapters.ts';
 import { parsePrincipals, parseWebhookSecrets } from './principals.ts';
 import { secretFromEnv } from './secrets.ts';
 
@@ -79,6 +80,8 @@ export interface Config {
     slack?: { signingSecret: string; responseUrlPrefix: string };
   };
   notify: { slackWebhookUrl?: string; webhookUrl?: string; pagerduty?: { routingKey: string; url: string } };
+  /** Identity providers, EDRs, asset trackers, ticket systems, manager directories and the other notifiers. */
+  responders: ConfiguredResponders;
   nftables: { netns?: string; table: string };
   /** The JSON-lines audit file (default <dataDir>/audit.jsonl) and the SIEM forwarders. */
   audit: { file?: string; hec?: { url: string; token: string }; webhookUrl?: string };
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookUrl: secretFromEnv(env, 'RIPOSTE_WEBHOOK_URL'),
       pagerduty: pagerDuty(env, e.PAGERDUTY_EVENTS_URL),
     },
+    responders: loadResponders(env),
     nftables: { netns: e.RIPOSTE_NFT_NETNS, table: e.RIPOSTE_NFT_TABLE },
     audit: auditConfig(env, e.RIPOSTE_AUDIT_FILE, e.RIPOSTE_AUDIT_HEC_URL),
     logLevel: e.RIPOSTE_LOG_LEVEL,

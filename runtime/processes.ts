@@ -2,14 +2,15 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { openDbipGeoIp } from '../activities/enrich/geoip.ts';
-import { canonicalCidr } from '../domain/ip.ts';
+
 import type { PolicySnapshot } from '../domain/policy.ts';
 import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
 import { type Config, loadConfig, loadDotEnv } from './config.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { loadPolicy } from './policyFile.ts';
 import { connectWorker } from './temporalConnection.ts';
-import { apiApp, auditSink, enforcementPoints, notifiers } from './wiring.ts';
+import { apiApp, auditSink, enforcementPoints, notifiers, responders } from './wiring.ts';
+import { guardOf } from '../domain/actions/guard.ts';
 
 /** What every entry point does first: environment, log, SDK logging, policy. */
 export async function bootstrap(): Promise<{ config: Config; logger: Logger; policy: PolicySnapshot }> {
@@ -44,8 +45,9 @@ export async function buildWorkers(config: Config, temporal: TemporalTarget, cli
     taskQueue: config.taskQueue,
     enforcementPoints: enforcementPoints(config, policy),
     maxEnforcementActionsPerSecond: policy.enforcement.maxActionsPerSecond,
-    allowlist: policy.allowlist.map(canonicalCidr),
+    guard: guardOf(policy),
     notifiers: notifiers(config),
+    responders: responders(config),
     geoip: await openDbipGeoIp(),
     audit: await auditSink(config),
   });

@@ -5,6 +5,7 @@ import { createEdlEnforcer } from '../activities/enforce/edlEnforcer.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
 import { createLogEnforcer } from '../activities/enforce/logEnforcer.ts';
 import { createNftablesEnforcer } from '../activities/enforce/nftablesEnforcer.ts';
+import { DomainFeedFile } from '../activities/domains/domainFeedFile.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
 import { createPagerDutyNotifier } from '../activities/notify/pagerdutyNotifier.ts';
 import { createSlackNotifier } from '../activities/notify/slackNotifier.ts';
@@ -12,9 +13,16 @@ import { createWebhookNotifier } from '../activities/notify/webhookNotifier.ts';
 import { createApp } from '../api/app.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
+import type { Responders } from '../workers/riposteWorkers.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { dataPaths } from './paths.ts';
+
+/** The systems response actions reach; the domain feed is a file in the data directory, like the address feed. */
+export function responders(config: Config): Responders {
+  const { users, containment, assets, tickets, managers } = config.responders;
+  return { users, containment, assets, tickets, managers, domainFeed: new DomainFeedFile(dataPaths(config).domainFeedFile) };
+}
 
 /** Turns configuration into the objects the worker and the API are built from; the one place they are chosen. */
 export function enforcementPoints(config: Config, policy: PolicySnapshot): EnforcementPoint[] {
@@ -34,7 +42,7 @@ export function notifiers(config: Config): Notifier[] {
   if (config.notify.slackWebhookUrl) list.push(createSlackNotifier({ webhookUrl: config.notify.slackWebhookUrl }));
   if (config.notify.webhookUrl) list.push(createWebhookNotifier({ url: config.notify.webhookUrl }));
   if (config.notify.pagerduty) list.push(createPagerDutyNotifier(config.notify.pagerduty));
-  return list;
+  return [...list, ...config.responders.notifiers];
 }
 
 export const auditFile = (config: Config): string => config.audit.file ?? dataPaths(config).auditFile;
@@ -77,6 +85,7 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     coalesceWindowMs: config.api.coalesceWindowMs,
     policy,
     blocklist: new EdlFile(dataPaths(config).edlFile),
+    domainFeed: new DomainFeedFile(dataPaths(config).domainFeedFile),
     audit: createJsonlAuditReader(auditFile(config)),
     links: { consoleBase: publicUrl, temporalUiBase: config.temporal.uiUrl ?? temporalUiUrl },
     log: logger.error,

@@ -3,7 +3,15 @@ import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type Workfl
 import { createRequire } from 'node:module';
 import { discardAudit } from '../activities/audit/index.ts';
 import type { AuditSink } from '../activities/audit/record.ts';
+import { createActionActivities } from '../activities/actions.ts';
 import { createBlockActivities } from '../activities/blocks.ts';
+import type { DomainFeed } from '../activities/domains/domainFeed.ts';
+import type { ManagerDirectory } from '../activities/enrich/managerDirectory.ts';
+import type { AssetTracker, HostContainment } from '../activities/hosts/hostContainment.ts';
+import { createMessenger } from '../activities/messenger.ts';
+import type { TicketSystem } from '../activities/ticket/ticketSystem.ts';
+import type { UserDirectory } from '../activities/users/userDirectory.ts';
+import type { ActionPorts, Guard } from '../domain/actions/action.ts';
 import { assertContainmentAllowed, createControlActivities } from '../activities/control.ts';
 import { createEnforcementActivities } from '../activities/enforce/index.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
@@ -12,7 +20,6 @@ import type { GeoIpLookup } from '../activities/enrich/geoip.ts';
 import { createNotifyActivities } from '../activities/notify/index.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
 import { createOffenceActivities } from '../activities/offences.ts';
-import type { CanonicalCidr } from '../domain/ip.ts';
 import { controlTaskQueue, ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
 
 export interface RiposteWorkerDeps {
@@ -24,8 +31,11 @@ export interface RiposteWorkerDeps {
   enforcementPoints: readonly EnforcementPoint[];
   /** The global enforcement rate: the server holds enforcement tasks back beyond it, whatever the number of workers. */
   maxEnforcementActionsPerSecond: number;
-  allowlist: readonly CanonicalCidr[];
+  /** The allowlist and protect list every activity checks again; undefined when they could not be read (refuse all). */
+  guard: Guard | undefined;
   notifiers: readonly Notifier[];
+  /** The systems response actions reach, each list holding the adapters configured here (runtime/adapters.ts). */
+  responders?: Partial<Responders>;
   geoip: GeoIpLookup;
   workflowBundle?: WorkflowBundleOption;
   /**
@@ -33,6 +43,15 @@ export interface RiposteWorkerDeps {
    * file plus any SIEM forwarder). One sink per process, shared by both workers. Absent only in tests: nothing is kept.
    */
   audit?: AuditSink;
+}
+
+export interface Responders {
+  users: readonly UserDirectory[];
+  containment: readonly HostContainment[];
+  assets: readonly AssetTracker[];
+  tickets: readonly TicketSystem[];
+  managers: readonly ManagerDirectory[];
+  domainFeed?: DomainFeed;
 }
 
 const require = createRequire(import.meta.url);
@@ -52,6 +71,9 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
   const enforcementTaskQueue = deps.enforcementTaskQueue ?? ENFORCEMENT_TASK_QUEUE;
   const common = { connection: deps.connection, namespace: deps.namespace, shutdownGraceTime: '10s' };
   const bundle = deps.workflowBundle ?? await workflowBundle();
+  const blocks = createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue });
+  const containmentAllowed = () => assertContainmentAllowed(deps.client, deps.taskQueue);
+  const audit = deps.audit ?? discardAudit;
   const main = await Worker.create({
     ...common,
     taskQueue: deps.taskQueue,
@@ -61,9 +83,10 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
     maxConcurrentActivityTaskExecutions: 1000,
     activities: {
       ...createEnrichActivities({ geoip: deps.geoip, client: deps.client }),
-      ...createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }),
+      ...blocks,
       ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
-      ...createNotifyActivities({ notifiers: deps.notifiers, audit: deps.audit ?? discardAudit }),
+      ...createNotifyActivities({ notifiers: deps.notifiers, audit }),
+      ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, audit }),
       ...createControlActivities({ client: deps.client }),
     },
   });
@@ -72,7 +95,26 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
     ...common,
     taskQueue: enforcementTaskQueue,
     maxTaskQueueActivitiesPerSecond: deps.maxEnforcementActionsPerSecond,
-    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.allowlist, assertContainmentAllowed: () => assertContainmentAllowed(deps.client, deps.taskQueue), audit: deps.audit ?? discardAudit }),
+    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.guard?.allowlist, assertContainmentAllowed: containmentAllowed, audit }),
   });
   return [main, control, enforcement];
+}
+
+function actionPorts(deps: RiposteWorkerDeps, blocks: ReturnType<typeof createBlockActivities>): ActionPorts {
+  const responders = deps.responders ?? {};
+  return {
+    blocks: {
+      request: ({ address, durationMs, reason, incident }) => blocks.requestBlock({
+        address, durationMs, reason, points: incident.enforcementPoints, requestedBy: incident.id, incidentId: incident.id,
+        alertIds: incident.alertIds, policyVersion: incident.policyVersion, actor: incident.actor,
+      }),
+      withdraw: (lease, { incidentId, by, reason }) => blocks.withdrawBlock({ lease, requester: incidentId, by, reason }),
+    },
+    users: responders.users ?? [],
+    containment: responders.containment ?? [],
+    assets: responders.assets ?? [],
+    tickets: responders.tickets ?? [],
+    domainFeed: responders.domainFeed,
+    messenger: createMessenger({ notifiers: deps.notifiers, managers: responders.managers ?? [] }),
+  };
 }

@@ -1,10 +1,14 @@
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
 import type { AuditContext } from '../activities/audit/record.ts';
 import type { EnforcementActivities } from '../activities/enforce/index.ts';
 import type { OffenceActivities } from '../activities/offences.ts';
 import { rootCauseMessage } from './failures.ts';
 import { killSwitchCleared } from './killSwitch.ts';
-import { type BlockRequest, blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal } from './messages.ts';
+import {
+  blockEndedSignal, type BlockRequest, blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal, withdrawSignal,
+} from './messages.ts';
 import { entityAttribute, expiresAtAttribute, statusAttribute } from './searchAttributes.ts';
 
 const NON_RETRYABLE = ['AllowlistViolation', 'InvalidAddress', 'UnknownEnforcementPoint'];
@@ -53,6 +57,8 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
     reason: '',
     pointErrors: {},
   };
+  const leases = (state.leases ??= {});
+  state.runs = [...(state.runs ?? []), workflowInfo().runId].slice(-20);
   let appliedUntil = input.state?.expiresAt ?? 0;
   let unblockedBy: string | undefined;
   let unblockReason: string | undefined;
@@ -63,12 +69,27 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
     state.requests += 1;
     state.lastRequestedBy = requestedBy;
     state.reason = reason;
+    const requester = request.incidentId ?? requestedBy;
+    for (const [key, lease] of Object.entries(leases)) if (lease.until <= Date.now()) delete leases[key];
+    leases[requester] = { until: Math.max(leases[requester]?.until ?? 0, Date.now() + durationMs), incident: request.incidentId !== undefined };
     // A repeat request never shortens a block; it can only push the expiry out.
     const expiresAt = Math.max(state.expiresAt, Date.now() + durationMs);
     if (expiresAt !== state.expiresAt || !state.trigger) state.trigger = { ...request, alertIds: request.alertIds?.slice(0, 20) };
     state.expiresAt = expiresAt;
   });
   setHandler(unblockSignal, ({ by, reason }) => {
+    unblockedBy = by;
+    unblockReason = reason;
+    requestsAtUnblock = state.requests;
+  });
+  setHandler(withdrawSignal, ({ requester, by, reason }) => {
+    if (!leases[requester]) return;
+    delete leases[requester];
+    const remaining = Object.values(leases).map((lease) => lease.until);
+    if (remaining.length > 0) {
+      state.expiresAt = Math.max(...remaining);
+      return;
+    }
     unblockedBy = by;
     unblockReason = reason;
     requestsAtUnblock = state.requests;
@@ -112,7 +133,16 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
   state.state = 'removed';
   upsertSearchAttributes([{ key: statusAttribute, value: 'removed' }, { key: expiresAtAttribute, value: null }]);
   log.info('block removed', { address: state.address, by: unblockedBy ?? 'expiry' });
+  await tellIncidents();
   return state;
+
+  /** Incidents holding a lease show that their block ended; one already closed has nothing left to show it in. */
+  async function tellIncidents(): Promise<void> {
+    const { workflowId, runId } = workflowInfo();
+    const ended = { workflowId, runId, address: state.address, how: unblockedBy === undefined ? 'expired' as const : 'lifted' as const, by: unblockedBy };
+    const incidents = Object.entries(leases).filter(([, lease]) => lease.incident).map(([id]) => id);
+    await Promise.all(incidents.map((id) => getExternalWorkflowHandle(id).signal(blockEndedSignal, ended).catch(() => undefined)));
+  }
 
   async function applyEverywhere(expiresAt: number): Promise<void> {
     const audit = auditContext(requester(state.trigger), state.trigger?.reason ?? state.reason);

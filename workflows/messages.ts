@@ -28,8 +28,19 @@ export interface BlockRequest {
   actor?: string;
 }
 
+/** One requester's hold on a block: the block lasts until the latest lease ends or every lease is withdrawn. */
+export interface BlockLeaseState {
+  until: number;
+  /** The requester is an incident, told when the block ends. */
+  incident: boolean;
+}
+
 export interface BlockState {
   address: string;
+  /** By requester: an incident id, or the principal of a manual block. */
+  leases?: Record<string, BlockLeaseState>;
+  /** This block's runs, newest last, across continue-as-new: a lease names the run it was granted in. */
+  runs?: string[];
   points: string[];
   expiresAt: number;
   state: 'applying' | 'active' | 'removing' | 'removed';
@@ -44,4 +55,16 @@ export interface BlockState {
 
 export const blockRequestSignal = defineSignal<[BlockRequest]>('extend');
 export const unblockSignal = defineSignal<[{ by: string; reason?: string }]>('unblock');
+/** Takes back one requester's lease (an incident's false positive); other requesters' leases keep the block. */
+export const withdrawSignal = defineSignal<[{ requester: string; by: string; reason?: string }]>('withdraw');
+
+/** Sent by a block workflow to each incident holding a lease when the block ends, so the incident shows it. */
+export interface BlockEnded {
+  workflowId: string;
+  runId: string;
+  address: string;
+  how: 'expired' | 'lifted';
+  by?: string;
+}
+export const blockEndedSignal = defineSignal<[BlockEnded]>('blockEnded');
 export const blockStatusQuery = defineQuery<BlockState>('status');

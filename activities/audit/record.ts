@@ -21,7 +21,8 @@ export interface AuditContext {
 
 export const AUTOMATION = 'automation';
 
-export type AuditAction = 'block.apply' | 'block.remove' | 'notify';
+/** `block.apply`, `block.remove`, `notify`, or `<action kind>.apply` and `<action kind>.revert` (domain/actions/). */
+export type AuditAction = string;
 export type AuditPhase = 'before' | 'after';
 export type AuditResult = 'success' | 'failure' | 'skipped';
 

@@ -26,7 +26,8 @@ export interface RemoveBlockInput {
  */
 export interface EnforcementDeps {
   points: readonly EnforcementPoint[];
-  allowlist: readonly CanonicalCidr[];
+  /** Undefined when the policy's allowlist could not be read: every apply is then refused. */
+  allowlist: readonly CanonicalCidr[] | undefined;
   /** Throws while the kill switch is on; checked at the start of every containment call, after any workflow check. */
   assertContainmentAllowed: () => Promise<void>;
   /** Every call writes an audit record before and after it, refusals included. */
@@ -46,6 +47,7 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     async applyBlock({ point, address, expiresAt, audit: context }: ApplyBlockInput): Promise<void> {
       const parameters = { expiresAt: isoTime(expiresAt) };
       await audited(audit, { action: 'block.apply', point, target: address, parameters, context }, async () => {
+        if (!allowlist) throw ApplicationFailure.nonRetryable('the allowlist could not be read: nothing is blocked', 'AllowlistViolation');
         assertNotAllowlisted(canonicalTarget(address), allowlist);
         const enforcementPoint = pointNamed(point);
         await assertContainmentAllowed();

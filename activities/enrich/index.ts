@@ -1,20 +1,25 @@
 import type { Client } from '@temporalio/client';
+import type { EntityKind } from '../../domain/entity.ts';
 import { canonicalIp } from '../../domain/ip.ts';
 import { entityAttribute } from '../../workflows/searchAttributes.ts';
 import type { GeoIpLookup, GeoIpResult } from './geoip.ts';
 
 export interface Enrichment {
+  /** Addresses only. */
   geo?: GeoIpResult;
-  /** Earlier incidents about the same address, from Temporal's visibility store. */
+  /** Earlier incidents about the same entity, from Temporal's visibility store. */
   previousIncidents: number;
 }
 
 export function createEnrichActivities({ geoip, client }: { geoip: GeoIpLookup; client: Client }) {
   return {
-    async enrichIp({ address }: { address: string }): Promise<Enrichment> {
-      const ip = canonicalIp(address);
-      const query = `${entityAttribute.name} = "${ip.address}" AND WorkflowType = "incidentWorkflow" AND ExecutionStatus != "Running"`;
+    async enrichEntity({ kind, entity }: { kind: EntityKind; entity: string }): Promise<Enrichment> {
+      // Canonical entities carry no quote or backslash (domain/entity.ts), so they are safe inside the query's quotes.
+      if (/["\\]/.test(entity)) throw new Error('entity is not canonical');
+      const query = `${entityAttribute.name} = "${entity}" AND WorkflowType = "incidentWorkflow" AND ExecutionStatus != "Running"`;
       const { count } = await client.workflow.count(query);
+      if (kind !== 'address' || entity.includes('/')) return { previousIncidents: count };
+      const ip = canonicalIp(entity);
       return { geo: geoip.lookup(ip.address, ip.family), previousIncidents: count };
     },
   };

@@ -1,12 +1,28 @@
+import type { EntityKind } from '../../domain/entity.ts';
 import { describeFetchError } from '../fetchErrors.ts';
+
+/** How each kind is named to people, e.g. as the label of the entity's field. */
+export const ENTITY_KIND_LABELS: Readonly<Record<EntityKind, string>> = {
+  address: 'Address', user: 'User', host: 'Host', url: 'URL', domain: 'Domain',
+};
 
 /** What every notifier is told about an incident; channel-specific rendering happens in each adapter. */
 export interface IncidentNotification {
   incidentId: string;
   playbook: string;
   title: string;
-  /** The IP. Attacker-influenced like every alert field: adapters must escape it for their markup. */
+  /**
+   * The canonical entity: an address or range, a user, a host, a URL or a domain. Attacker-influenced like every
+   * alert field: adapters must escape it for their markup.
+   */
   entity: string;
+  /** Absent from older workflows, whose incidents were all about an address. */
+  entityKind?: EntityKind;
+  /**
+   * E-mail addresses of people to tell directly (a user's manager, say). Only notifiers that reach a person use them;
+   * channel notifiers ignore them.
+   */
+  recipients?: string[];
   alertCount: number;
   /** 1-10 */
   severity: number;
@@ -19,6 +35,38 @@ export interface IncidentNotification {
   links: { incident?: string; temporalUi?: string };
 }
 
+export function entityLabel(n: IncidentNotification): string {
+  return ENTITY_KIND_LABELS[n.entityKind ?? 'address'];
+}
+
+/** The labelled facts every human-facing notifier shows, in order; values are raw and still need escaping. */
+export function incidentFields(n: IncidentNotification): [label: string, value: string][] {
+  return [
+    [entityLabel(n), n.entity],
+    ['Alerts', String(n.alertCount)],
+    ['Severity', `${n.severity}/10`],
+    ['GeoIP', [n.geo?.city, n.geo?.country].filter(Boolean).join(', ') || 'unknown'],
+    ['Mode / status', `${n.mode} / ${n.status}`],
+    ['Action', n.action],
+  ];
+}
+
+/** A link we built ourselves, kept only when it parses as http(s): anything else could be `javascript:`. */
+export function httpLink(raw: string | undefined): URL | undefined {
+  if (!raw) return undefined;
+  try {
+    const u = new URL(raw);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Shortens to at most `max` UTF-16 units (as Slack and Teams count them), never splitting a surrogate pair. */
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}
+
 export interface Notifier {
   readonly name: string;
   /** Resolves once the receiver accepted the message; throws NotificationRejected or a plain (retryable) Error. */
@@ -26,11 +74,12 @@ export interface Notifier {
 }
 
 /**
- * The receiver refused the message for good (4xx other than 429): retrying cannot help.
+ * The receiver refused the message for good (an HTTP 4xx other than 429, an SMTP 5xx reply): retrying cannot help.
  * Temporal reports error.name as the failure type, so callers list 'NotificationRejected' as non-retryable.
  */
 export class NotificationRejected extends Error {
   override readonly name = 'NotificationRejected';
+  /** The HTTP status or SMTP reply code; 0 when the message was refused before anything was sent. */
   constructor(message: string, readonly status: number) {
     super(message);
   }

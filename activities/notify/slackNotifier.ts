@@ -1,5 +1,5 @@
 import {
-  DEFAULT_FETCH_TIMEOUT_MS, parseEndpoint, postJson, type IncidentNotification, type Notifier,
+  clip, DEFAULT_FETCH_TIMEOUT_MS, httpLink, incidentFields, parseEndpoint, postJson, type IncidentNotification, type Notifier,
 } from './notification.ts';
 
 export interface SlackNotifierOptions {
@@ -35,20 +35,11 @@ export function escapeMrkdwn(s: string): string {
 }
 
 export function slackMessage(n: IncidentNotification) {
-  const geo = [n.geo?.city, n.geo?.country].filter(Boolean).join(', ') || 'unknown';
-  const fields: [string, string][] = [
-    ['IP', n.entity],
-    ['Alerts', String(n.alertCount)],
-    ['Severity', `${n.severity}/10`],
-    ['GeoIP', geo],
-    ['Mode / status', `${n.mode} / ${n.status}`],
-    ['Action', n.action],
-  ];
   const blocks: object[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(n.title || 'Riposte incident', HEADER_MAX) } },
     {
       type: 'section',
-      fields: fields.map(([k, v]) => mrkdwn(`*${k}*\n${escapeMrkdwn(v)}`, FIELD_MAX)),
+      fields: incidentFields(n).map(([k, v]) => mrkdwn(`*${k}*\n${escapeMrkdwn(v)}`, FIELD_MAX)),
     },
   ];
   const links = [link(n.links.incident, 'Incident'), link(n.links.temporalUi, 'Temporal UI')].filter((l) => l !== undefined);
@@ -93,21 +84,8 @@ function mrkdwn(text: string, max: number) {
 
 /** Only http(s) links we built ourselves; '|' and '>' would end Slack's <url|label> syntax early. */
 function link(raw: string | undefined, label: string): string | undefined {
-  if (!raw) return undefined;
-  let href: string;
-  try {
-    const u = new URL(raw);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
-    href = u.href.replace(/\|/g, '%7C').replace(/&/g, '&amp;');
-  } catch {
-    return undefined;
-  }
-  return href.length + label.length + 3 <= TEXT_MAX ? `<${href}|${label}>` : undefined;
-}
-
-// Lengths in UTF-16 units, as Slack counts them; never split a surrogate pair.
-function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+  const href = httpLink(raw)?.href.replace(/\|/g, '%7C').replace(/&/g, '&amp;');
+  return href !== undefined && href.length + label.length + 3 <= TEXT_MAX ? `<${href}|${label}>` : undefined;
 }
 
 /** Clips already-escaped text without leaving half an entity such as '&am' behind. */

@@ -1,29 +1,96 @@
 import { createHash } from 'node:crypto';
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { DomainFeedEntry } from '../../activities/domains/domainFeed.ts';
 import type { BlockTarget } from '../../activities/enforce/enforcementPoint.ts';
+import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 
 export interface BlocklistSource {
   read(): Promise<BlockTarget[]>;
 }
 
+export interface DomainFeedSource {
+  list(): Promise<DomainFeedEntry[]>;
+}
+
+export interface FeedsDeps {
+  blocklist: BlocklistSource;
+  /** Absent: `domains.txt` answers 404 `not_configured` (see there). */
+  domainFeed?: DomainFeedSource;
+  log: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** Not strict: pullers authenticate with `?token=`, which the guard has already checked. */
+const domainsQuery = z.object({ kind: z.enum(['domain', 'url']).optional() });
+
+/** Canonical URLs always carry their scheme; a domain never contains `://`. */
+const isUrl = (entry: string) => entry.includes('://');
+
 /**
- * The External Dynamic List that pulling firewalls read: canonical, de-duplicated, stable order, ETag'd. One target a
- * line: an address, or a range as `network/prefix`, the CIDR form Palo Alto EDLs, Fortinet threat feeds and pfSense URL
- * tables all read.
+ * The lists that firewalls, proxies and DNS firewalls pull: one canonical entry a line, de-duplicated, ETag'd. Every
+ * puller keeps its last good list when a fetch fails, but applies whatever a 200 carries, so a list that cannot be
+ * read answers 503, never an empty 200 that would lift every block at once.
  */
-export function feedsRouter({ blocklist }: { blocklist: BlocklistSource }): Router {
+export function feedsRouter({ blocklist, domainFeed, log }: FeedsDeps): Router {
   const router = Router();
-  router.get('/blocklist.txt', async (req, res) => {
-    // Plain string order: stable for ETags and diffs, and cheap at 100k entries, unlike a numeric sort.
-    const addresses = [...new Set((await blocklist.read()).map((t) => t.address))].sort();
-    const body = addresses.length > 0 ? `${addresses.join('\n')}\n` : '';
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    res.set({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache', ETag: etag });
-    if (req.get('if-none-match') === etag) {
-      res.status(304).end();
-      return;
+
+  async function read<T>(feed: string, source: () => Promise<T>): Promise<T> {
+    try {
+      return await source();
+    } catch (err) {
+      log('feed read failed', { feed, error: String((err as Error)?.message ?? err) });
+      throw new HttpError(503, 'feed_unavailable', `the ${feed} feed cannot be read now; keep the last list and retry`);
     }
-    res.send(body);
+  }
+
+  /**
+   * The External Dynamic List of addresses. One target a line: an address, or a range as `network/prefix`, the CIDR
+   * form Palo Alto EDLs, Fortinet threat feeds and pfSense URL tables all read.
+   */
+  router.get('/blocklist.txt', async (req, res) => {
+    sendList(req, res, (await read('blocklist', () => blocklist.read())).map((t) => t.address));
   });
+
+  /**
+   * Domains (`evil.example`, IDNs as `xn--` labels) and URLs (`http://evil.example/login`), as `blocklist_domain`
+   * entered them, for proxies that take both (Squid, Zscaler URL categories, Palo Alto EDLs of type URL).
+   * `?kind=domain` lists the domains alone, for DNS firewalls (RPZ) and domain-type EDLs, which cannot use a URL;
+   * `?kind=url` the URLs alone. A URL's domain is not listed for it: that would block the whole site.
+   *
+   * Without a domain feed configured the route answers 404 `not_configured`, not an empty list: a puller keeps what it
+   * has on any failed fetch, where an empty 200 from an API started without the feed by mistake would empty every
+   * proxy's list; and unlike a 503 it tells the operator reading the puller's fetch status that retrying will not help.
+   */
+  router.get('/domains.txt', async (req, res) => {
+    if (!domainFeed) throw new HttpError(404, 'not_configured', 'this deployment keeps no domain feed', undefined, { 'Cache-Control': 'no-cache' });
+    const query = domainsQuery.safeParse(req.query);
+    if (!query.success) throw validationFailed(zodIssues(query.error, ['query']));
+    const { kind } = query.data;
+    const entries = (await read('domains', () => domainFeed.list())).map((e) => e.entry);
+    sendList(req, res, kind === undefined ? entries : entries.filter((entry) => isUrl(entry) === (kind === 'url')));
+  });
+
   return router;
+}
+
+/** Plain string order: stable for ETags and diffs, and cheap at 100k entries. */
+function sendList(req: Request, res: Response, lines: readonly string[]): void {
+  const sorted = [...new Set(lines)].sort();
+  const body = sorted.length > 0 ? `${sorted.join('\n')}\n` : '';
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  res.set({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache', ETag: etag });
+  if (unchanged(req.get('if-none-match'), etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.send(body);
+}
+
+/**
+ * If-None-Match's weak comparison over a list (RFC 9110 §13.1.2): a compressing proxy weakens the ETag on its way
+ * back. Not Express's `req.fresh`, which answers 200 whenever the request also says `Cache-Control: no-cache`, as
+ * fetch() does on every conditional request.
+ */
+function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
+  return ifNoneMatch?.split(',').some((tag) => tag.trim() === '*' || tag.trim().replace(/^W\//, '') === etag) ?? false;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ipAddressField } from '../../domain/addressFields.ts';
 import type { AlertInput } from '../../domain/alert.ts';
+import { canonicalHost } from '../../domain/entity.ts';
 
 // LogScale templates render every placeholder as text, so numbers may arrive as strings.
 const wholeNumber = z.union([z.number(), z.string().regex(/^\d{1,7}$/).transform(Number)]);
@@ -24,9 +25,20 @@ export function normalizeHumio(body: z.output<typeof humioBodySchema>, receivedA
     severity: body.severity ?? 5,
     description: body.description ?? `Failed logins on ${body.hostname}`,
     sourceIp: body.ip,
-    host: body.hostname,
+    // The seed's hostname is the attacked machine, told for context: a name that is no valid host (an address, a
+    // 256-character label) stays in the description rather than costing the block of the attacker.
+    ...(validHost(body.hostname) ? { host: body.hostname } : {}),
     count: body.count ?? 1,
     occurredAt: receivedAt.toISOString(),
     raw: body,
   };
+}
+
+function validHost(name: string): boolean {
+  try {
+    canonicalHost(name);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -109,7 +109,7 @@ describe('slack notifier', () => {
     assert.ok(fields.length >= 6 && fields.length <= 10);
     for (const f of fields) assert.equal(f.type, 'mrkdwn');
     const byLabel = (label: string) => fields.find((f) => f.text.startsWith(`*${label}*`))?.text;
-    assert.equal(byLabel('IP'), '*IP*\n&lt;!channel&gt; &amp; &lt;http://evil|x&gt;');
+    assert.equal(byLabel('Address'), '*Address*\n&lt;!channel&gt; &amp; &lt;http://evil|x&gt;', 'an absent kind is an address');
     assert.equal(byLabel('Alerts'), '*Alerts*\n42');
     assert.equal(byLabel('Severity'), '*Severity*\n8/10');
     assert.equal(byLabel('GeoIP'), '*GeoIP*\nAmsterdam, NL');
@@ -122,6 +122,16 @@ describe('slack notifier', () => {
       '<https://riposte.example/incidents/brute-force%3A203.0.113.7|Incident>',
       '<http://localhost:8233/namespaces/default/workflows/incident-brute-force:203.0.113.7|Temporal UI>',
     ]);
+  });
+
+  test("labels the entity's field with its kind", async () => {
+    const kinds = { user: 'User', host: 'Host', url: 'URL', domain: 'Domain', address: 'Address' } as const;
+    for (const [entityKind, label] of Object.entries(kinds) as [keyof typeof kinds, string][]) {
+      srv.answer((_req, res) => res.end('ok'));
+      await slack().send(notification({ entityKind, entity: 'alice@example.org' }));
+      const fields = (JSON.parse(srv.received[0]!.body) as { blocks: Block[] }).blocks[1]!.fields!;
+      assert.equal(fields[0]!.text, `*${label}*\nalice@example.org`);
+    }
   });
 
   test('respects Block Kit length limits and drops absent or unsafe links', async () => {

@@ -14,10 +14,11 @@ import type { Notifier } from '../../activities/notify/notification.ts';
 import { createApp } from '../../api/app.ts';
 import { type ApiKeySpec, type Role, sha256Hex } from '../../api/auth.ts';
 import type { WebhookSecret } from '../../api/signature.ts';
-import { canonicalCidr, canonicalIp } from '../../domain/ip.ts';
+import { canonicalIp } from '../../domain/ip.ts';
 import { type PolicySnapshot, policySchema } from '../../domain/policy.ts';
 import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
+import { guardOf } from '../../domain/actions/guard.ts';
 
 /** Set by scripts/run-tests.ts, which starts one dev server and one workflow bundle for the whole suite. */
 export function suiteServer(): { address: string; bundlePath: string } {
@@ -74,7 +75,7 @@ export async function startRiposte(options: { policy: PolicySnapshot; points?: (
     enforcementTaskQueue: `${taskQueue}-enforcement`,
     enforcementPoints: options.points?.(dataDir) ?? [createEdlEnforcer(edl)],
     maxEnforcementActionsPerSecond: options.policy.enforcement.maxActionsPerSecond,
-    allowlist: options.policy.allowlist.map(canonicalCidr),
+    guard: guardOf(options.policy),
     notifiers: options.notifiers ?? [],
     geoip: await openDbipGeoIp(),
     workflowBundle: { codePath: bundlePath },

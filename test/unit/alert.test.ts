@@ -45,6 +45,20 @@ describe('alertSchema: valid alerts', () => {
     });
   }
 
+  const entities: ReadonlyArray<[field: 'user' | 'host' | 'url' | 'domain', input: string, canonical: string]> = [
+    ['user', 'Alice@Example.ORG', 'alice@example.org'],
+    ['user', 'CORP\\Administrator', 'corp\\administrator'],
+    ['host', 'DC01.Corp.Example.', 'dc01.corp.example'],
+    ['host', 'SQL_01', 'sql_01'],
+    ['url', 'HTTP://user:pass@EVIL.Example:80/a#frag', 'http://evil.example/a'],
+    ['domain', 'Bücher.Example', 'xn--bcher-kva.example'],
+  ];
+  for (const [field, input, canonical] of entities) {
+    test(`canonicalises ${field} ${input} to ${canonical}`, () => {
+      assert.equal(alertSchema.parse({ ...minimal, [field]: input })[field], canonical);
+    });
+  }
+
   test('accepts the edges of the numeric ranges', () => {
     assert.equal(alertSchema.parse({ ...minimal, severity: 1 }).severity, 1);
     assert.equal(alertSchema.parse({ ...minimal, severity: 10 }).severity, 10);
@@ -83,6 +97,17 @@ describe('alertSchema: each bad input gives an issue at its path', () => {
     ['sourceIp as a number', { ...minimal, sourceIp: 2130706433 }, ['sourceIp'], 'invalid_type'],
     ['sourceIp over 64 characters', { ...minimal, sourceIp: '1'.repeat(65) }, ['sourceIp'], 'too_big'],
     ['raw not an object', { ...minimal, raw: 'text' }, ['raw'], 'invalid_type'],
+    ['user with a Cyrillic letter', { ...minimal, user: '\u0430dmin' }, ['user'], 'custom'],
+    ['user with a trailing space', { ...minimal, user: 'admin ' }, ['user'], 'custom'],
+    ['user of 257 characters', { ...minimal, user: 'u'.repeat(257) }, ['user'], 'too_big'],
+    ['host with a space', { ...minimal, host: 'dc 01' }, ['host'], 'custom'],
+    ['host that is an address', { ...minimal, host: '203.0.113.7' }, ['host'], 'custom'],
+    ['host of 254 characters', { ...minimal, host: 'h'.repeat(254) }, ['host'], 'too_big'],
+    ['url with a javascript: scheme', { ...minimal, url: 'javascript:alert(1)' }, ['url'], 'custom'],
+    ['url with a tab', { ...minimal, url: 'http://evil.example/\tx' }, ['url'], 'custom'],
+    ['url of 2049 characters', { ...minimal, url: `http://evil.example/${'a'.repeat(2029)}` }, ['url'], 'too_big'],
+    ['domain given as a URL', { ...minimal, domain: 'https://evil.example/' }, ['domain'], 'custom'],
+    ['domain with a zero-width space', { ...minimal, domain: 'evil\u200b.example' }, ['domain'], 'custom'],
   ];
   for (const [name, input, path, code] of cases) {
     test(name, () => {
@@ -104,6 +129,14 @@ describe('alertSchema: each bad input gives an issue at its path', () => {
     assert.equal(issue?.code, 'unrecognized_keys');
     assert.deepEqual(issue?.path, []);
     assert.deepEqual((issue as { keys?: string[] }).keys, ['sourceIP']);
+  });
+
+  test('an entity issue carries the canonicaliser\'s reason', () => {
+    const result = alertSchema.safeParse({ ...minimal, host: 'dc 01', url: 'ftp://evil.example/' });
+    assert.deepEqual(result.error?.issues.map((issue) => [issue.path.join('.'), issue.message]), [
+      ['host', 'character " " at position 3 is not allowed in a host name'],
+      ['url', 'only http: and https: URLs are accepted, not ftp:'],
+    ]);
   });
 
   test('several faults are all reported', () => {

@@ -16,7 +16,7 @@ function policyFor(playbook: Record<string, unknown>): PlaybookPolicy {
   return parsed;
 }
 
-const facts: Facts = { entity: '203.0.113.7', alertCount: 12, maxSeverity: 6, previousIncidents: 0, priorOffences: 0 };
+const facts: Facts = { entity: '203.0.113.7', alertCount: 12, maxSeverity: 6, samples: [], previousIncidents: 0, priorOffences: 0 };
 
 describe('brute-force: matches', () => {
   const cases: ReadonlyArray<[name: string, fields: Partial<AlertInput>, matches: boolean]> = [
@@ -69,37 +69,36 @@ describe('brute-force: entity and incident key', () => {
 });
 
 describe('brute-force: plan', () => {
-  const policies: ReadonlyArray<[name: string, policy: Record<string, unknown>, durationMs: number, routes: string[]]> = [
-    ['default policy', {}, 86_400_000, ['slack', 'webhook']],
-    ['7d block, slack only', { blockDuration: '7d', notify: ['slack'] }, 7 * 86_400_000, ['slack']],
-    ['90s block, webhook only', { blockDuration: '90s', notify: ['webhook'] }, 90_000, ['webhook']],
-    ['15m block, no routes', { blockDuration: '15m', notify: [] }, 900_000, []],
+  const policies: ReadonlyArray<[name: string, policy: Record<string, unknown>, durationMs: number]> = [
+    ['default policy', {}, 86_400_000],
+    ['7d block', { blockDuration: '7d' }, 7 * 86_400_000],
+    ['90s block', { blockDuration: '90s' }, 90_000],
+    ['15m block', { blockDuration: '15m' }, 900_000],
   ];
-  for (const [name, policy, durationMs, routes] of policies) {
-    test(`${name}: a block for the policy's duration, then a notify with its routes`, () => {
+  for (const [name, policy, durationMs] of policies) {
+    test(`${name}: one block for the policy's duration`, () => {
       assert.deepEqual(bruteForce.plan(facts, policyFor(policy)), [
-        { kind: 'block', address: '203.0.113.7', durationMs, reason: '12 authentication failures' },
-        { kind: 'notify', routes },
+        { kind: 'block', params: { address: '203.0.113.7', durationMs, reason: '12 authentication failures' } },
       ]);
     });
   }
 
   test('blocks the entity from the facts', () => {
     const [block] = bruteForce.plan({ ...facts, entity: '2001:db8::1', alertCount: 1 }, policyFor({}));
-    assert.deepEqual(block, { kind: 'block', address: '2001:db8::1', durationMs: 86_400_000, reason: '1 authentication failures' });
+    assert.deepEqual(block, { kind: 'block', params: { address: '2001:db8::1', durationMs: 86_400_000, reason: '1 authentication failures' } });
   });
 
   test('a repeat offender climbs the ladder, and stays on its last step', () => {
     const ladder = policyFor({ blockDuration: ['24h', '7d', '30d'] });
-    const durations = [0, 1, 2, 3, 9].map((priorOffences) => (bruteForce.plan({ ...facts, priorOffences }, ladder)[0] as { durationMs: number }).durationMs);
+    const durations = [0, 1, 2, 3, 9].map((priorOffences) => bruteForce.plan({ ...facts, priorOffences }, ladder)[0]!.params.durationMs);
     assert.deepEqual(durations, [86_400_000, 7 * 86_400_000, 30 * 86_400_000, 30 * 86_400_000, 30 * 86_400_000]);
-    assert.match((bruteForce.plan({ ...facts, priorOffences: 2 }, ladder)[0] as { reason: string }).reason, /offence 3/);
+    assert.match(String(bruteForce.plan({ ...facts, priorOffences: 2 }, ladder)[0]!.params.reason), /offence 3/);
   });
 
   test('blockPrefix widens the block to the network around the entity', () => {
     const policy = policyFor({ blockPrefix: { ipv4: 24, ipv6: 64 } });
-    assert.equal((bruteForce.plan(facts, policy)[0] as { address: string }).address, '203.0.113.0/24');
-    assert.equal((bruteForce.plan({ ...facts, entity: '2001:db8:1:2:3::9' }, policy)[0] as { address: string }).address, '2001:db8:1:2::/64');
+    assert.equal(bruteForce.plan(facts, policy)[0]!.params.address, '203.0.113.0/24');
+    assert.equal(bruteForce.plan({ ...facts, entity: '2001:db8:1:2:3::9' }, policy)[0]!.params.address, '2001:db8:1:2::/64');
   });
 });
 

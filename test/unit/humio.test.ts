@@ -121,10 +121,14 @@ describe('humio source: bad bodies give a 400 naming the field', () => {
   }
 
   // A hostname of up to 256 characters is valid, and the generated id must still fit alertSchema's 200.
-  test('a long but valid hostname is accepted', () => {
-    const hostname = 'h'.repeat(256);
-    const [alert] = normalizeAlerts('humio', { hostname, ip: '203.0.113.7' }, receivedAt);
-    assert.equal(alert?.host, hostname);
+  test('a hostname that is no valid host name stays in the description, and the alert is still accepted', () => {
+    for (const hostname of ['h'.repeat(256), '10.0.0.5', 'web 01']) {
+      const [alert] = normalizeAlerts('humio', { hostname, ip: '203.0.113.7' }, receivedAt);
+      assert.equal(alert?.host, undefined, hostname);
+      assert.equal(alert?.description, `Failed logins on ${hostname}`);
+    }
+    const [valid] = normalizeAlerts('humio', { hostname: 'DC01.corp.example', ip: '203.0.113.7' }, receivedAt);
+    assert.equal(valid?.host, 'dc01.corp.example');
   });
 });
 

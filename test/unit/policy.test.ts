@@ -20,6 +20,8 @@ describe('policySchema: defaults', () => {
       maxBlockWidth: { ipv4: 24, ipv6: 48 },
       circuitBreaker: { maxNewBlocks: 50, window: 10 * 60_000 },
       offenceMemory: 90 * DAY,
+      protect: { users: [], hosts: [], domains: [] },
+      approvals: {},
       playbooks: {},
       enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100 },
     });
@@ -38,6 +40,8 @@ describe('policySchema: defaults', () => {
       timeZone: 'UTC',
       reviewWindow: 24 * HOUR,
       notify: ['slack', 'webhook'],
+      actionModes: {},
+      travel: { maxSpeedKmh: 1000, minDistanceKm: 300, trustedRanges: [] },
     });
   });
 

@@ -19,6 +19,7 @@ import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
 import { statusQuery, timelineQuery } from '../../workflows/messages.ts';
 import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
 import { eventually, startTimeSkipping, suiteServer, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { guardOf } from '../../domain/actions/guard.ts';
 
 // An hour's approval timeout and a weekend window are only provable with time skipping.
 const TASK_QUEUE = 'approval-time';
@@ -43,7 +44,7 @@ before(async () => {
     enforcementTaskQueue: `${TASK_QUEUE}-enforcement`,
     enforcementPoints: [createEdlEnforcer(new EdlFile(join(dir, 'edl.json')))],
     maxEnforcementActionsPerSecond: 100,
-    allowlist: [],
+    guard: guardOf(testPolicy()),
     notifiers: [createPagerDutyNotifier({ routingKey: ROUTING_KEY, url: `${pagerduty.url}/v2/enqueue` }), createWebhookNotifier({ url: `${webhook.url}/hook` })],
     geoip: await openDbipGeoIp(),
     workflowBundle: { codePath: suiteServer().bundlePath },

@@ -19,13 +19,13 @@ import { createApp } from '../../api/app.ts';
 import { signalIncident } from '../../api/incidentStarter.ts';
 import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../../domain/alert.ts';
 import type { IncidentState } from '../../domain/incident.ts';
-import { canonicalCidr } from '../../domain/ip.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
 import { approveSignal, statusQuery, unblockSignal } from '../../workflows/messages.ts';
 import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
 import { eventually, quietRuntime, suiteServer, TEST_API_KEY, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { guardOf } from '../../domain/actions/guard.ts';
 
 const HEC_TOKEN = 'hec-0f1e2d3c-audit-e2e-token';
 
@@ -56,7 +56,7 @@ describe('audit trail', () => {
       taskQueue,
       enforcementTaskQueue: `${taskQueue}-enforcement`,
       enforcementPoints: points,
-      allowlist: policy.allowlist.map(canonicalCidr),
+      guard: guardOf(policy),
       maxEnforcementActionsPerSecond: policy.enforcement.maxActionsPerSecond,
       notifiers: [createWebhookNotifier({ url: `${hook.url}/notify` })],
       geoip: await openDbipGeoIp(),

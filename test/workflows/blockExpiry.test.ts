@@ -15,7 +15,8 @@ import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.t
 import { blockStatusQuery } from '../../workflows/messages.ts';
 import { offencesQuery } from '../../workflows/offenceMessages.ts';
 import { MAX_OFFENCE_MEMORY_MS } from '../../domain/policy.ts';
-import { startTimeSkipping, suiteServer } from '../support/temporal.ts';
+import { startTimeSkipping, suiteServer, testPolicy } from '../support/temporal.ts';
+import { guardOf } from '../../domain/actions/guard.ts';
 
 // Timers of a day or a year are only provable with time skipping; everything else runs on short real timers.
 let env: TestWorkflowEnvironment;
@@ -36,7 +37,7 @@ before(async () => {
     enforcementTaskQueue: 'expiry-enforcement',
     enforcementPoints: [createEdlEnforcer(edl)],
     maxEnforcementActionsPerSecond: 100,
-    allowlist: [],
+    guard: guardOf(testPolicy()),
     notifiers: [],
     geoip: await openDbipGeoIp(),
     workflowBundle: { codePath: suiteServer().bundlePath },

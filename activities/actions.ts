@@ -1,0 +1,67 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActionPorts, ActionResult, Guard, IncidentBrief } from '../domain/actions/action.ts';
+import { actionKind } from '../domain/actions/index.ts';
+import { audited } from './audit/audited.ts';
+import type { AuditContext, AuditSink } from './audit/record.ts';
+
+export interface ApplyActionInput {
+  kind: string;
+  params: unknown;
+  idempotencyKey: string;
+  incident: IncidentBrief;
+  audit?: AuditContext;
+}
+
+export interface RevertActionInput extends ApplyActionInput {
+  applied: ActionResult;
+  by: string;
+}
+
+export interface ActionDeps {
+  ports: ActionPorts;
+  /** Built once from the worker's policy; undefined when it could not be, and then every guarded action is refused. */
+  guard: Guard | undefined;
+  /** Throws (retryably) while the kill switch is on. */
+  assertContainmentAllowed: () => Promise<void>;
+  audit: AuditSink;
+}
+
+/**
+ * Runs any response action (domain/actions/) between audit records. The guard is checked here again, whatever the
+ * workflow decided, and fails closed; the kill switch is checked before every containment action.
+ */
+export function createActionActivities({ ports, guard, assertContainmentAllowed, audit }: ActionDeps) {
+  function prepare({ kind: name, params }: ApplyActionInput) {
+    const kind = actionKind(name);
+    if (!kind) throw ApplicationFailure.nonRetryable(`unknown action ${name}`, 'UnknownAction');
+    const parsed = kind.params.safeParse(params);
+    if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid parameters for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidParameters');
+    return { kind, params: parsed.data };
+  }
+
+  return {
+    async applyAction(input: ApplyActionInput): Promise<ActionResult> {
+      const { kind, params } = prepare(input);
+      const attempt = { action: `${kind.name}.apply`, target: kind.target(params), parameters: { params, idempotencyKey: input.idempotencyKey }, context: input.audit };
+      return audited(audit, attempt, async () => {
+        const refusal = guard ? kind.refusal(params, guard) : kind.containment ? 'the allowlist or protect list could not be read' : undefined;
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'Protected');
+        if (kind.containment) await assertContainmentAllowed();
+        return kind.apply(ports, params, input.incident);
+      }, { resultOf: auditResult });
+    },
+
+    async revertAction(input: RevertActionInput): Promise<ActionResult> {
+      const { kind, params } = prepare(input);
+      if (!kind.revert) throw ApplicationFailure.nonRetryable(`${kind.name} cannot be undone`, 'UnknownAction');
+      const attempt = { action: `${kind.name}.revert`, target: kind.target(params), parameters: { params, idempotencyKey: input.idempotencyKey }, context: { ...input.audit, actor: input.by } };
+      return audited(audit, attempt, () => kind.revert!(ports, params, input.incident, input.applied, input.by), { resultOf: auditResult });
+    },
+  };
+}
+
+function auditResult(result: ActionResult) {
+  return result.outcome === 'done' ? { result: 'success' as const } : { result: 'skipped' as const, error: result.detail };
+}
+
+export type ActionActivities = ReturnType<typeof createActionActivities>;

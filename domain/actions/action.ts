@@ -1,0 +1,111 @@
+import type { z } from 'zod';
+import type { DomainFeed } from '../../activities/domains/domainFeed.ts';
+import type { AssetTracker, HostContainment } from '../../activities/hosts/hostContainment.ts';
+import type { TicketSystem } from '../../activities/ticket/ticketSystem.ts';
+import type { UserDirectory } from '../../activities/users/userDirectory.ts';
+import type { EntityKind } from '../entity.ts';
+import type { CompiledProtection } from '../protect.ts';
+import type { CanonicalCidr } from '../ip.ts';
+
+/** What an incident tells the systems it acts on: enough for a ticket, a notification or an audit line. */
+export interface IncidentBrief {
+  id: string;
+  playbook: string;
+  title: string;
+  entity: string;
+  entityKind: EntityKind;
+  alertCount: number;
+  severity: number;
+  mode: 'observe' | 'approve' | 'auto';
+  status: string;
+  /** One sentence on what is being done or was done. */
+  summary: string;
+  geo?: { country?: string; city?: string };
+  links: { incident?: string; temporalUi?: string };
+  /** For audit records and the block workflow: the policy version, sample alerts, who authorised it, where blocks go. */
+  policyVersion: string;
+  alertIds: string[];
+  actor: string;
+  enforcementPoints: string[];
+}
+
+/** A block as its lease: which block workflow run holds this incident's request, so a revert reaches that run only. */
+export interface BlockLease {
+  workflowId: string;
+  runId: string;
+}
+
+/** The block workflows, as the block action sees them (activities/blocks.ts). */
+export interface BlockLeases {
+  request(input: { address: string; durationMs: number; reason: string; incident: IncidentBrief }): Promise<BlockLease>;
+  /** Withdraws this incident's request from that run; the block ends when no request is left. */
+  withdraw(lease: BlockLease, input: { incidentId: string; by: string; reason: string }): Promise<'withdrawn' | 'already_ended'>;
+}
+
+/** Sends an incident message on named routes; `recipients` are people to tell directly (e-mail). */
+export interface IncidentMessenger {
+  send(input: { routes: readonly string[]; incident: IncidentBrief; recipients?: string[] }): Promise<{ sent: string[]; skipped: string[] }>;
+  /** The manager of a user, from the configured manager directory; undefined when unknown. */
+  managerOf(user: string): Promise<{ email?: string; name?: string } | undefined>;
+}
+
+/** Every system an action may touch, as interfaces; each list holds the adapters configured on this worker. */
+export interface ActionPorts {
+  blocks: BlockLeases;
+  users: readonly UserDirectory[];
+  containment: readonly HostContainment[];
+  assets: readonly AssetTracker[];
+  tickets: readonly TicketSystem[];
+  domainFeed?: DomainFeed;
+  messenger: IncidentMessenger;
+}
+
+/** What must never be acted on: the allowlist for addresses, `protect:` for users, hosts and domains. */
+export interface Guard {
+  allowlist: readonly CanonicalCidr[];
+  protect: CompiledProtection;
+}
+
+export interface ActionResult {
+  /** `skipped`: nothing configured to carry it out, said in `detail`. */
+  outcome: 'done' | 'skipped';
+  detail: string;
+  /** What a revert needs: vendor ids, the block lease. Kept in the incident's state, so small. */
+  ref?: Record<string, string>;
+}
+
+/**
+ * One kind of response action: one file in domain/actions/ plus one line in its index. Pure: `apply` and `revert`
+ * reach the world only through the ports they are handed, so the workflow can import the kind for its metadata and
+ * the activity runs it.
+ */
+export interface ActionKind<P = unknown> {
+  readonly name: string;
+  /** The kind of entity it acts on, for protection checks and display. */
+  readonly entityKind: EntityKind;
+  readonly params: z.ZodType<P>;
+  /** Changes the world in a way the kill switch must hold and the two-person rule may cover. */
+  readonly containment: boolean;
+  /** Counts towards the mass-action circuit breaker. */
+  readonly breaker: boolean;
+  /** Needs this many distinct approvers under the policy's `approvals:` key (default 1); absent: not covered. */
+  readonly approvalKey?: string;
+  /** The canonical entity it acts on. */
+  target(params: P): string;
+  describe(params: P): string;
+  /** Why the guard forbids it, or undefined. Checked in the plan and again in the activity, failing closed. */
+  refusal(params: P, guard: Guard): string | undefined;
+  /** Stable across retries and replays: the same incident asking the same thing twice acts once. */
+  idempotencyKey(incidentId: string, params: P): string;
+  apply(ports: ActionPorts, params: P, incident: IncidentBrief): Promise<ActionResult>;
+  /** Undoes `apply`, given what it returned; absent when the action cannot be undone. */
+  revert?(ports: ActionPorts, params: P, incident: IncidentBrief, applied: ActionResult, by: string): Promise<ActionResult>;
+}
+
+/** Runs one call on every configured adapter of a kind; none configured is a `skipped` result naming what to set. */
+export async function onEvery<A extends { name: string }>(adapters: readonly A[], missing: string, call: (adapter: A) => Promise<{ detail: string; ref?: string }>): Promise<ActionResult> {
+  if (adapters.length === 0) return { outcome: 'skipped', detail: missing };
+  const results = await Promise.all(adapters.map(async (adapter) => ({ name: adapter.name, ...(await call(adapter)) })));
+  const ref = Object.fromEntries(results.filter((r) => r.ref !== undefined).map((r) => [r.name, r.ref!]));
+  return { outcome: 'done', detail: results.map((r) => `${r.name}: ${r.detail}`).join('; '), ...(Object.keys(ref).length > 0 ? { ref } : {}) };
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { userField } from '../addressFields.ts';
+import type { ActionKind } from './action.ts';
+
+const params = z.object({
+  routes: z.array(z.string().regex(/^[a-z]+$/)).max(10),
+  /** Also tell this user's manager, found in the manager directory, by e-mail. */
+  managerOf: userField.optional(),
+}).strict();
+type NotifyParams = z.output<typeof params>;
+
+export const notify: ActionKind<NotifyParams> = {
+  name: 'notify',
+  entityKind: 'user',
+  params,
+  containment: false,
+  breaker: false,
+  target: (p) => p.managerOf ?? p.routes.join(','),
+  describe: (p) => `notify ${[...p.routes, ...(p.managerOf ? [`the manager of ${p.managerOf}`] : [])].join(', ') || 'nobody'}`,
+  refusal: () => undefined,
+  idempotencyKey: (incidentId, p) => `${incidentId}|notify|${p.routes.join(',')}|${p.managerOf ?? ''}`,
+  async apply(ports, p, incident) {
+    const manager = p.managerOf ? await ports.messenger.managerOf(p.managerOf) : undefined;
+    const recipients = manager?.email ? [manager.email] : [];
+    const { sent, skipped } = await ports.messenger.send({ routes: recipients.length > 0 ? [...new Set([...p.routes, 'email'])] : p.routes, incident, recipients });
+    const managerNote = p.managerOf ? (manager?.email ? `; manager ${manager.email} told` : `; no manager known for ${p.managerOf}`) : '';
+    if (sent.length === 0) return { outcome: 'skipped', detail: `no route configured (${skipped.join(', ') || 'none planned'})${managerNote}` };
+    return { outcome: 'done', detail: `sent to ${sent.join(', ')}${managerNote}` };
+  },
+};

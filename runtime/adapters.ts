@@ -1,0 +1,80 @@
+import type { AdapterDefinition } from '../activities/adapters.ts';
+import { type ManagerDirectory, managerDirectories } from '../activities/enrich/managerDirectory.ts';
+import type { AssetTracker, HostContainment } from '../activities/hosts/hostContainment.ts';
+import { assetTrackers, hostContainments } from '../activities/hosts/index.ts';
+import type { Notifier } from '../activities/notify/notification.ts';
+import { extraNotifiers } from '../activities/notify/registry.ts';
+import { ticketSystems } from '../activities/ticket/index.ts';
+import type { TicketSystem } from '../activities/ticket/ticketSystem.ts';
+import { userDirectories } from '../activities/users/index.ts';
+import type { UserDirectory } from '../activities/users/userDirectory.ts';
+import { ConfigError } from './config.ts';
+import { secretFromEnv } from './secrets.ts';
+
+export interface LoadedAdapters<T> {
+  adapters: T[];
+  /** One line per adapter: on, or off with the variables that would turn it on. For the start-up log. */
+  notes: string[];
+}
+
+/**
+ * Builds each adapter whose variables are set. An adapter with none of its `requires` variables is off, with a note;
+ * one with some of them is a mistake, refused with every variable at fault named (never a value).
+ */
+export function loadAdapters<T>(definitions: readonly AdapterDefinition<T>[], env: NodeJS.ProcessEnv): LoadedAdapters<T> {
+  const loaded: LoadedAdapters<T> = { adapters: [], notes: [] };
+  for (const definition of definitions) {
+    if (!definition.requires.some((name) => readVariable(env, name) !== undefined)) {
+      loaded.notes.push(`${definition.name}: off (set ${definition.requires.join(' and ')})`);
+      continue;
+    }
+    const values = Object.fromEntries(Object.keys(definition.settings.shape).map((name) => [name, readVariable(env, name)]));
+    const parsed = definition.settings.safeParse(values);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+      throw new ConfigError(`${definition.name} is half configured:\n${lines.join('\n')}`);
+    }
+    loaded.adapters.push(definition.create(parsed.data));
+    loaded.notes.push(`${definition.name}: on (${definition.description})`);
+  }
+  return loaded;
+}
+
+function readVariable(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  try {
+    return secretFromEnv(env, name);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
+/** Every adapter a response action or the `notify` action may reach, as the environment configures them. */
+export interface ConfiguredResponders {
+  users: UserDirectory[];
+  containment: HostContainment[];
+  assets: AssetTracker[];
+  tickets: TicketSystem[];
+  managers: ManagerDirectory[];
+  /** Teams, e-mail, Mattermost; Slack, the webhook and PagerDuty come from runtime/config.ts. */
+  notifiers: Notifier[];
+  /** On or off, per adapter, for the start-up log. */
+  notes: string[];
+}
+
+export function loadResponders(env: NodeJS.ProcessEnv): ConfiguredResponders {
+  const users = loadAdapters(userDirectories, env);
+  const containment = loadAdapters(hostContainments, env);
+  const assets = loadAdapters(assetTrackers, env);
+  const tickets = loadAdapters(ticketSystems, env);
+  const managers = loadAdapters(managerDirectories, env);
+  const notifiers = loadAdapters(extraNotifiers, env);
+  return {
+    users: users.adapters,
+    containment: containment.adapters,
+    assets: assets.adapters,
+    tickets: tickets.adapters,
+    managers: managers.adapters,
+    notifiers: notifiers.adapters,
+    notes: [users, containment, assets, tickets, managers, notifiers].flatMap((loaded) => loaded.notes),
+  };
+}

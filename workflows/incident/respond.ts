@@ -1,0 +1,72 @@
+import { activeWindow } from '../../domain/autoApproveWindow.ts';
+import { decideStep, type PlanStep, responseStatus } from '../../domain/responsePlan.ts';
+import type { Facts } from '../../playbooks/playbook.ts';
+import { awaitApproval } from './approval.ts';
+import { runSteps } from './act.ts';
+import type { Incident } from './incident.ts';
+import { guardOf } from '../../domain/actions/guard.ts';
+import { revertAll } from './revert.ts';
+import { gatherFacts, thresholdsReached } from './triage.ts';
+
+/**
+ * Triage, decide, act on what may run at once, wait for people where the policy says so, act on the rest, report.
+ * Reads top to bottom like the playbook it runs.
+ */
+export async function respond(incident: Incident): Promise<void> {
+  if (!(await thresholdsReached(incident))) return;
+  const steps = decide(incident, await gatherFacts(incident));
+  const now = steps.filter((s) => s.disposition === 'run');
+  const held = steps.filter((s) => s.disposition === 'approve');
+  // Containment first: a ticket or a message can wait for the block, never the other way round.
+  const ran = await runSteps(incident, [...now.filter((s) => s.containment), ...now.filter((s) => !s.containment)]);
+  if (ran && held.length > 0) {
+    const approvals = Math.max(...held.map((s) => s.approvals));
+    if (await awaitApproval(incident, [...new Set(held.flatMap((s) => s.reasons))], approvals)) await runSteps(incident, held);
+    else for (const step of held) incident.addAction({ kind: step.kind, target: step.target, params: step.params, detail: step.description, outcome: 'denied', idempotencyKey: step.idempotencyKey });
+  }
+  if (incident.falsePositive) {
+    // A false positive that landed while an action was under way is reverted once it has returned.
+    await revertAll(incident, incident.state.verdict!.by);
+    if (incident.state.status !== 'reverted') incident.setStatus('reverted', `false positive, by ${incident.state.verdict!.by}`);
+    return;
+  }
+  report(incident);
+}
+
+/** The playbook's plan, each action decided by the policy; refusals and observe-mode actions are recorded at once. */
+function decide(incident: Incident, facts: Facts): PlanStep[] {
+  const { input, policy, state } = incident;
+  const window = policy.mode === 'approve' ? activeWindow(policy.autoApproveWindows, policy.timeZone, Date.now()) : undefined;
+  const context = { incidentId: state.id, policy: input.policy, playbook: policy, guard: guardOf(input.policy), window: window?.text };
+  const steps = incident.playbook.plan(facts, policy).map((planned) => decideStep(planned, context));
+  incident.steps = steps;
+  state.plan = steps.map((s) => s.description);
+  if (window && steps.some((s) => s.disposition === 'run' && s.containment)) {
+    state.approval = { decision: 'approved', by: 'automation', comment: `auto-approved by window ${window.text} (${policy.timeZone})`, at: new Date().toISOString() };
+    incident.record('auto_approved', state.approval.comment);
+  }
+  for (const step of steps) {
+    if (step.disposition === 'refused' || step.disposition === 'would_do') {
+      incident.addAction({ kind: step.kind, target: step.target, params: step.params, detail: step.disposition === 'refused' ? step.reasons.join('; ') : step.description, outcome: step.disposition, idempotencyKey: step.idempotencyKey });
+    }
+  }
+  return steps;
+}
+
+/** The final status from what became of the actions, told on the playbook's routes. */
+function report(incident: Incident): void {
+  const { state, steps } = incident;
+  if (state.status === 'rejected' || state.status === 'expired') return;
+  const status = responseStatus(state.actions, steps);
+  incident.setStatus(status, status === 'observed' ? 'observe mode: nothing was contained' : undefined);
+  const what = (outcome: string) => state.actions.filter((a) => a.outcome === outcome && a.kind !== 'notify').map((a) => a.detail);
+  const summary: Record<string, string> = {
+    contained: `Done: ${what('done').join('; ')}`,
+    responded: `Done: ${what('done').join('; ') || 'nothing to do'}${what('skipped').length > 0 ? `; skipped: ${what('skipped').join('; ')}` : ''}`,
+    observed: `Would ${state.plan.join('; ')} (observe mode)`,
+    failed: `FAILED: ${state.actions.filter((a) => a.outcome === 'failed').map((a) => `${a.detail}: ${a.error}`).join('; ')}`,
+    allowlisted: `Not done: ${what('refused').join('; ')}`,
+    protected: `Not done: ${what('refused').join('; ')}`,
+  };
+  incident.notify(incident.policy.notify, summary[status] ?? status);
+}

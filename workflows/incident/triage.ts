@@ -1,0 +1,60 @@
+import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { EnrichActivities } from '../../activities/enrich/index.ts';
+import type { OffenceActivities } from '../../activities/offences.ts';
+import type { Facts } from '../../playbooks/playbook.ts';
+import { INCIDENT_ACTIVITY_OPTIONS } from '../activityOptions.ts';
+import { rootCauseMessage } from '../failures.ts';
+import { localFirst } from '../localFirst.ts';
+import type { Incident } from './incident.ts';
+
+const { enrichEntity } = proxyLocalActivities<EnrichActivities>(INCIDENT_ACTIVITY_OPTIONS.enrich);
+// An offence history is served by this worker's own task slots: see localFirst.
+const countOffences = localFirst(
+  proxyLocalActivities<OffenceActivities>(INCIDENT_ACTIVITY_OPTIONS.offencesLocal).countOffences,
+  proxyActivities<OffenceActivities>(INCIDENT_ACTIVITY_OPTIONS.offencesRemote).countOffences,
+);
+
+/** Alerts below the thresholds are watched for one review window; false when the window ends below them. */
+export async function thresholdsReached(incident: Incident): Promise<boolean> {
+  const { minAlerts, minSeverity } = incident.policy.thresholds;
+  const state = incident.state;
+  const met = () => state.alertCount >= minAlerts && state.maxSeverity >= minSeverity;
+  if (met()) return true;
+  incident.setStatus('watching', `waiting for ${minAlerts} alerts of severity ${minSeverity} or more`);
+  if (!(await condition(met, incident.policy.reviewWindow))) {
+    incident.setStatus('below_threshold', `${state.alertCount} alert(s), severity ${state.maxSeverity}: below the playbook's thresholds`);
+    return false;
+  }
+  incident.setStatus('triage', 'thresholds reached');
+  return true;
+}
+
+/** What the plan is made from. A failed lookup costs a fact, never the response. */
+export async function gatherFacts(incident: Incident): Promise<Facts> {
+  const state = incident.state;
+  try {
+    const enrichment = await enrichEntity({ kind: state.entityKind, entity: state.entity });
+    state.geo = enrichment.geo;
+    state.previousIncidents = enrichment.previousIncidents;
+    incident.record('enriched', [enrichment.geo?.country, enrichment.geo?.city].filter(Boolean).join(', ') || 'no GeoIP data');
+  } catch (err) {
+    incident.record('enrichment_failed', rootCauseMessage(err));
+  }
+  if (state.entityKind === 'address') {
+    try {
+      state.priorOffences = await countOffences({ address: state.entity, withinMs: incident.input.policy.offenceMemory });
+      if (state.priorOffences > 0) incident.record('repeat_offender', `${state.priorOffences} earlier block(s) ran to expiry`);
+    } catch (err) {
+      incident.record('offence_history_unavailable', `${rootCauseMessage(err)}: the first step of the ladder applies`);
+    }
+  }
+  return {
+    entity: state.entity,
+    alertCount: state.alertCount,
+    maxSeverity: state.maxSeverity,
+    samples: state.sampleAlerts,
+    geo: state.geo,
+    previousIncidents: state.previousIncidents ?? 0,
+    priorOffences: state.priorOffences ?? 0,
+  };
+}
