@@ -32,6 +32,12 @@ export interface AlertSummary {
   count: number;
   occurredAt?: string;
   receivedAt: string;
+  /** The entities the alert names, canonical: what a plan acts on besides the incident's own entity. */
+  sourceIp?: string;
+  user?: string;
+  host?: string;
+  url?: string;
+  domain?: string;
 }
 
 export function summarizeAlert(alert: Alert, receivedAt: string): AlertSummary {
@@ -43,6 +49,11 @@ export function summarizeAlert(alert: Alert, receivedAt: string): AlertSummary {
     count: alert.count,
     occurredAt: alert.occurredAt,
     receivedAt,
+    ...(alert.sourceIp !== undefined ? { sourceIp: alert.sourceIp } : {}),
+    ...(alert.user !== undefined ? { user: alert.user } : {}),
+    ...(alert.host !== undefined ? { host: alert.host } : {}),
+    ...(alert.url !== undefined ? { url: alert.url } : {}),
+    ...(alert.domain !== undefined ? { domain: alert.domain } : {}),
   };
 }
 

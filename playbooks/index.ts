@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/alert.ts';
-import { canonicalIp } from '../domain/ip.ts';
+import { canonicalEntity } from '../domain/entity.ts';
 import { bruteForce } from './brute-force.ts';
 import type { Playbook } from './playbook.ts';
 
@@ -13,12 +13,17 @@ export function playbookByName(name: string): Playbook | undefined {
   return playbooks.find((playbook) => playbook.name === name);
 }
 
-/** Whether a text is an incident id, `<playbook>:<canonical ip>`: what the API and Slack accept before touching a workflow. */
+/**
+ * Whether a text is an incident id, `<playbook>:<canonical entity>` with the entity of the playbook's kind: what the
+ * API, the CLI and Slack accept before touching a workflow, so no other workflow (a block, the control) can be reached.
+ */
 export function isIncidentId(value: string): boolean {
   const colon = value.indexOf(':');
-  if (colon < 0 || !playbookByName(value.slice(0, colon))) return false;
+  const playbook = colon < 0 ? undefined : playbookByName(value.slice(0, colon));
+  if (!playbook) return false;
+  const entity = value.slice(colon + 1);
   try {
-    return canonicalIp(value.slice(colon + 1)).address === value.slice(colon + 1);
+    return canonicalEntity(playbook.entityKind, entity) === entity;
   } catch {
     return false;
   }
