@@ -38,6 +38,8 @@ export interface AlertSummary {
   host?: string;
   url?: string;
   domain?: string;
+  /** What made the alert, when Riposte made it itself (e.g. the two sign-ins of an impossible journey). */
+  detail?: string;
 }
 
 export function summarizeAlert(alert: Alert, receivedAt: string): AlertSummary {

@@ -112,7 +112,9 @@ const playbookPolicySchema = z.object({
     maxSpeedKmh: z.number().positive().max(100_000).default(1000),
     minDistanceKm: z.number().min(0).max(20_000).default(300),
     trustedRanges: z.array(cidrField).default([]),
-  }).strict().default({ maxSpeedKmh: 1000, minDistanceKm: 300, trustedRanges: [] }),
+    // Also disable the account, behind a person's approval whatever the mode.
+    disableUser: z.boolean().default(false),
+  }).strict().default({ maxSpeedKmh: 1000, minDistanceKm: 300, trustedRanges: [], disableUser: false }),
   // Phishing: also put the clicked URL's domain on the domain feed for this long. Absent: the feed is left alone.
   domainBlockDuration: duration.optional(),
 }).strict();

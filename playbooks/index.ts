@@ -1,9 +1,13 @@
 import type { Alert } from '../domain/alert.ts';
 import { canonicalEntity } from '../domain/entity.ts';
+import { accountCompromise } from './account-compromise.ts';
 import { bruteForce } from './brute-force.ts';
+import { impossibleTravel } from './impossible-travel.ts';
+import { lateralMovement } from './lateral-movement.ts';
+import { phishing } from './phishing.ts';
 import type { Playbook } from './playbook.ts';
 
-export const playbooks: readonly Playbook[] = [bruteForce];
+export const playbooks: readonly Playbook[] = [bruteForce, impossibleTravel, phishing, lateralMovement, accountCompromise];
 
 export function findPlaybook(alert: Alert): Playbook | undefined {
   return playbooks.find((playbook) => playbook.matches(alert));

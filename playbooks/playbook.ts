@@ -31,6 +31,8 @@ export interface Playbook {
   /** One line for the README and `riposte simulate`: the alerts it takes and what it does. */
   readonly summary: string;
   readonly title: (entity: string) => string;
+  /** Its alerts go to the entity's login history (workflows/logins.ts), which raises the incident when it finds one. */
+  readonly viaLoginHistory?: true;
   matches(alert: Alert): boolean;
   /** The incident's entity, canonical; alerts with the same entity join one incident. */
   entity(alert: Alert): string;

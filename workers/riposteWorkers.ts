@@ -5,6 +5,7 @@ import { discardAudit } from '../activities/audit/index.ts';
 import type { AuditSink } from '../activities/audit/record.ts';
 import { createActionActivities } from '../activities/actions.ts';
 import { createBlockActivities } from '../activities/blocks.ts';
+import { createIncidentActivities } from '../activities/incidents.ts';
 import type { DomainFeed } from '../activities/domains/domainFeed.ts';
 import type { ManagerDirectory } from '../activities/enrich/managerDirectory.ts';
 import type { AssetTracker, HostContainment } from '../activities/hosts/hostContainment.ts';
@@ -84,6 +85,7 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
     activities: {
       ...createEnrichActivities({ geoip: deps.geoip, client: deps.client }),
       ...blocks,
+      ...createIncidentActivities({ client: deps.client, taskQueue: deps.taskQueue }),
       ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
       ...createNotifyActivities({ notifiers: deps.notifiers, audit }),
       ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, audit }),

@@ -27,6 +27,8 @@ export const INCIDENT_ACTIVITY_OPTIONS = {
     startToCloseTimeout: '1m',
     retry: { initialInterval: '2s', maximumInterval: '10m', maximumAttempts: 50, nonRetryableErrorTypes: ['VendorRejected', 'InvalidParameters', 'UnknownAction'] },
   },
+  // Raising an incident from a workflow is one signal-with-start: short, and worth retrying until Temporal takes it.
+  raise: { startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } },
   // Notifications retry on their own schedule; their failure is recorded, never allowed to hold up containment.
   notify: { startToCloseTimeout: '20s', retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6, nonRetryableErrorTypes: ['NotificationRejected'] } },
 } satisfies Record<string, ActivityOptions | LocalActivityOptions>;

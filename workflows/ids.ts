@@ -10,3 +10,8 @@ export function offenceHistoryWorkflowId(address: string): string {
 export function controlWorkflowId(taskQueue: string): string {
   return `riposte-control:${taskQueue}`;
 }
+
+/** One user's recent sign-ins, for the impossible-travel playbook. */
+export function loginHistoryWorkflowId(user: string): string {
+  return `logins:${user}`;
+}

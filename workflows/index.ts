@@ -2,3 +2,4 @@ export { incidentWorkflow } from './incident.ts';
 export { blockWorkflow } from './block.ts';
 export { controlWorkflow } from './control.ts';
 export { offenceHistoryWorkflow } from './offences.ts';
+export { loginHistoryWorkflow } from './logins.ts';

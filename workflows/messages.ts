@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AlertBatch } from '../domain/alert.ts';
-import type { IncidentState, TimelineEntry, Verdict, VerdictRecord } from '../domain/incident.ts';
+import type { AlertBatch, AlertSummary } from '../domain/alert.ts';
+import type { IncidentInput, IncidentState, TimelineEntry, Verdict, VerdictRecord } from '../domain/incident.ts';
 
 /** Names written once: the API, the CLI and the workflows share these definitions. */
 export const alertsSignal = defineSignal<[AlertBatch]>('alerts');
@@ -68,3 +68,11 @@ export interface BlockEnded {
 }
 export const blockEndedSignal = defineSignal<[BlockEnded]>('blockEnded');
 export const blockStatusQuery = defineQuery<BlockState>('status');
+
+/** Sign-ins for a user's login history (`logins:<user>`), with what an incident raised from them starts with. */
+export interface LoginSignal {
+  logins: { address: string; occurredAt: string; alertId: string; source: AlertSummary['source']; severity: number }[];
+  /** The policy snapshot and links of the request that carried them. */
+  incident: IncidentInput;
+}
+export const loginsSignal = defineSignal<[LoginSignal]>('logins');

@@ -5,12 +5,16 @@ import { open, type Reader, type Response } from 'maxmind';
 export interface GeoIpResult {
   country?: string;
   city?: string;
+  latitude?: number;
+  longitude?: number;
 }
 
 /** The ip-location-db record layout, which is flatter than MaxMind's GeoLite2. */
 interface DbipCityRecord {
   city?: string;
   country_code?: string;
+  latitude?: number;
+  longitude?: number;
 }
 
 export interface GeoIpLookup {
@@ -28,7 +32,11 @@ export async function openDbipGeoIp(directory = defaultDbipDirectory()): Promise
     lookup(address, family) {
       const hit = readers[family].get(address) as DbipCityRecord | null;
       if (!hit) return undefined;
-      return { country: hit.country_code || undefined, city: hit.city || undefined };
+      return {
+        country: hit.country_code || undefined,
+        city: hit.city || undefined,
+        ...(typeof hit.latitude === 'number' && typeof hit.longitude === 'number' ? { latitude: hit.latitude, longitude: hit.longitude } : {}),
+      };
     },
   };
 }

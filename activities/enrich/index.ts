@@ -22,6 +22,12 @@ export function createEnrichActivities({ geoip, client }: { geoip: GeoIpLookup; 
       const ip = canonicalIp(entity);
       return { geo: geoip.lookup(ip.address, ip.family), previousIncidents: count };
     },
+
+    /** Where an address is, for the login history; undefined when DB-IP does not know. */
+    async locate({ address }: { address: string }): Promise<GeoIpResult | undefined> {
+      const ip = canonicalIp(address);
+      return geoip.lookup(ip.address, ip.family) ?? undefined;
+    },
   };
 }
 

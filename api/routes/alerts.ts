@@ -8,6 +8,9 @@ import { incidentKey } from '../../playbooks/playbook.ts';
 import { createIncidentCoalescer } from '../incidentCoalescer.ts';
 import { signalIncident } from '../incidentStarter.ts';
 import { normalizeAlerts } from '../sources/index.ts';
+import { loginHistoryWorkflowId } from '../../workflows/ids.ts';
+import type { loginHistoryWorkflow } from '../../workflows/logins.ts';
+import { type LoginSignal, loginsSignal } from '../../workflows/messages.ts';
 
 export interface AlertsRouteDeps {
   client: Client;
@@ -23,6 +26,8 @@ interface IncidentGroup {
   playbook: string;
   entity: string;
   alerts: Alert[];
+  /** The alerts go to the entity's login history, which raises the incident itself when it finds one. */
+  viaLoginHistory: boolean;
 }
 
 /** Groups alerts by incident key, so one request makes one signal per incident however many alerts it carries. */
@@ -36,11 +41,19 @@ function groupByIncident(alerts: readonly Alert[]): { groups: IncidentGroup[]; u
       continue;
     }
     const id = incidentKey(playbook, alert);
-    const group = groups.get(id) ?? { id, playbook: playbook.name, entity: playbook.entity(alert), alerts: [] };
+    const group = groups.get(id) ?? { id, playbook: playbook.name, entity: playbook.entity(alert), alerts: [], viaLoginHistory: playbook.viaLoginHistory === true };
     group.alerts.push(alert);
     groups.set(id, group);
   }
   return { groups: [...groups.values()], unmatched };
+}
+
+/** Sign-ins for one user go to `logins:<user>` in one signal; the history starts with the first. */
+async function trackLogins(client: Client, taskQueue: string, group: IncidentGroup, incident: IncidentInput): Promise<{ id: string; playbook: string }> {
+  const workflowId = loginHistoryWorkflowId(group.entity);
+  const logins = group.alerts.map((a) => ({ address: a.sourceIp!, occurredAt: a.occurredAt!, alertId: a.id, source: a.source, severity: a.severity }));
+  await client.workflow.signalWithStart<typeof loginHistoryWorkflow, [LoginSignal]>('loginHistoryWorkflow', { workflowId, taskQueue, args: [{ user: group.entity }], signal: loginsSignal, signalArgs: [{ logins, incident }] });
+  return { id: workflowId, playbook: group.playbook };
 }
 
 export function alertsRouter({ client, taskQueue, policy, links, coalesceWindowMs }: AlertsRouteDeps): Router {
@@ -52,13 +65,14 @@ export function alertsRouter({ client, taskQueue, policy, links, coalesceWindowM
     const { groups, unmatched } = groupByIncident(alerts);
     const snapshot = policy();
     // Answer only once Temporal holds every alert, so a 202 means durably accepted and anything else means retry.
-    const incidents = await client.withDeadline(Date.now() + 10_000, () => Promise.all(groups.map(async (group) => {
+    const incidentGroups = groups.filter((g) => !g.viaLoginHistory);
+    const [incidents, tracked] = await client.withDeadline(Date.now() + 10_000, () => Promise.all([Promise.all(incidentGroups.map(async (group) => {
       const input: IncidentInput = { playbook: group.playbook, entity: group.entity, policy: snapshot, links };
       const batch = addToBatch(EMPTY_BATCH, group.alerts.map((a) => summarizeAlert(a, receivedAt.toISOString())));
       const { started } = await coalescer.submit(group.id, input, batch);
       return { id: group.id, playbook: group.playbook, deduplicated: !started };
-    })));
-    res.status(202).json({ accepted: alerts.length, unmatched, incidents });
+    })), Promise.all(groups.filter((g) => g.viaLoginHistory).map((group) => trackLogins(client, taskQueue, group, { playbook: group.playbook, entity: group.entity, policy: snapshot, links })))]));
+    res.status(202).json({ accepted: alerts.length, unmatched, incidents, ...(tracked.length > 0 ? { tracked } : {}) });
   };
   router.post('/v1/alerts', ingest('generic'));
   router.post('/v1/alerts/:source', (req, res) => ingest(String(req.params.source))(req, res));

@@ -6,6 +6,8 @@ const params = z.object({
   routes: z.array(z.string().regex(/^[a-z]+$/)).max(10),
   /** Also tell this user's manager, found in the manager directory, by e-mail. */
   managerOf: userField.optional(),
+  /** What to say, when the incident's own summary is not enough (e.g. where the two sign-ins were). */
+  message: z.string().max(1000).optional(),
 }).strict();
 type NotifyParams = z.output<typeof params>;
 
@@ -22,7 +24,8 @@ export const notify: ActionKind<NotifyParams> = {
   async apply(ports, p, incident) {
     const manager = p.managerOf ? await ports.messenger.managerOf(p.managerOf) : undefined;
     const recipients = manager?.email ? [manager.email] : [];
-    const { sent, skipped } = await ports.messenger.send({ routes: recipients.length > 0 ? [...new Set([...p.routes, 'email'])] : p.routes, incident, recipients });
+    const told = p.message ? { ...incident, summary: p.message } : incident;
+    const { sent, skipped } = await ports.messenger.send({ routes: recipients.length > 0 ? [...new Set([...p.routes, 'email'])] : p.routes, incident: told, recipients });
     const managerNote = p.managerOf ? (manager?.email ? `; manager ${manager.email} told` : `; no manager known for ${p.managerOf}`) : '';
     if (sent.length === 0) return { outcome: 'skipped', detail: `no route configured (${skipped.join(', ') || 'none planned'})${managerNote}` };
     return { outcome: 'done', detail: `sent to ${sent.join(', ')}${managerNote}` };

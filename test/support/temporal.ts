@@ -17,7 +17,7 @@ import type { WebhookSecret } from '../../api/signature.ts';
 import { canonicalIp } from '../../domain/ip.ts';
 import { type PolicySnapshot, policySchema } from '../../domain/policy.ts';
 import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
-import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
+import { createRiposteWorkers, type Responders } from '../../workers/riposteWorkers.ts';
 import { guardOf } from '../../domain/actions/guard.ts';
 
 /** Set by scripts/run-tests.ts, which starts one dev server and one workflow bundle for the whole suite. */
@@ -57,7 +57,14 @@ export function quietRuntime(): void {
 }
 
 
-export async function startRiposte(options: { policy: PolicySnapshot; points?: (dataDir: string) => EnforcementPoint[]; notifiers?: Notifier[]; taskQueue?: string }): Promise<TestRiposte> {
+export async function startRiposte(options: {
+  policy: PolicySnapshot;
+  points?: (dataDir: string) => EnforcementPoint[];
+  notifiers?: Notifier[];
+  /** The identity providers, EDRs, asset trackers, ticket systems and manager directories response actions reach. */
+  responders?: Partial<Responders>;
+  taskQueue?: string;
+}): Promise<TestRiposte> {
   const { address, bundlePath } = suiteServer();
   quietRuntime();
   const dataDir = await mkdtemp(join(tmpdir(), 'riposte-data-'));
@@ -77,6 +84,7 @@ export async function startRiposte(options: { policy: PolicySnapshot; points?: (
     maxEnforcementActionsPerSecond: options.policy.enforcement.maxActionsPerSecond,
     guard: guardOf(options.policy),
     notifiers: options.notifiers ?? [],
+    responders: options.responders,
     geoip: await openDbipGeoIp(),
     workflowBundle: { codePath: bundlePath },
   });

@@ -41,7 +41,7 @@ describe('policySchema: defaults', () => {
       reviewWindow: 24 * HOUR,
       notify: ['slack', 'webhook'],
       actionModes: {},
-      travel: { maxSpeedKmh: 1000, minDistanceKm: 300, trustedRanges: [] },
+      travel: { maxSpeedKmh: 1000, minDistanceKm: 300, trustedRanges: [], disableUser: false },
     });
   });
 
