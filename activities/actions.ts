@@ -42,7 +42,7 @@ export function createActionActivities({ ports, guard, assertContainmentAllowed,
   return {
     async applyAction(input: ApplyActionInput): Promise<ActionResult> {
       const { kind, params } = prepare(input);
-      const attempt = { action: `${kind.name}.apply`, target: kind.target(params), parameters: { params, idempotencyKey: input.idempotencyKey }, context: input.audit };
+      const attempt = { action: kind.auditAs?.apply ?? `${kind.name}.apply`, target: kind.target(params), parameters: { params, idempotencyKey: input.idempotencyKey }, context: input.audit };
       return audited(audit, attempt, async () => {
         const refusal = guard ? kind.refusal(params, guard) : kind.containment ? 'the allowlist or protect list could not be read' : undefined;
         if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'Protected');
@@ -54,7 +54,7 @@ export function createActionActivities({ ports, guard, assertContainmentAllowed,
     async revertAction(input: RevertActionInput): Promise<ActionResult> {
       const { kind, params } = prepare(input);
       if (!kind.revert) throw ApplicationFailure.nonRetryable(`${kind.name} cannot be undone`, 'UnknownAction');
-      const attempt = { action: `${kind.name}.revert`, target: kind.target(params), parameters: { params, idempotencyKey: input.idempotencyKey }, context: { ...input.audit, actor: input.by } };
+      const attempt = { action: kind.auditAs?.revert ?? `${kind.name}.revert`, target: kind.target(params), parameters: { params, idempotencyKey: input.idempotencyKey }, context: { ...input.audit, actor: input.by } };
       return audited(audit, attempt, () => kind.revert!(ports, params, input.incident, input.applied, input.by), { resultOf: auditResult });
     },
   };

@@ -51,6 +51,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'DELETE', path: '/v1/blocks/:ip', access: 'responder' },
   { method: 'GET', path: '/v1/audit', access: 'viewer' },
   { method: 'GET', path: '/v1/control', access: 'viewer' },
+  { method: 'GET', path: '/v1/explain/:entity', access: 'viewer' },
   { method: 'POST', path: '/v1/control/pause', access: 'admin' },
   { method: 'POST', path: '/v1/control/resume', access: 'admin' },
   { method: 'POST', path: '/v1/control/breaker/reset', access: 'admin' },

@@ -9,6 +9,7 @@ import { alertsRouter } from './routes/alerts.ts';
 import { auditRouter } from './routes/audit.ts';
 import { blocksRouter } from './routes/blocks.ts';
 import { controlRouter } from './routes/control.ts';
+import { explainRouter } from './routes/explain.ts';
 import { type BlocklistSource, type DomainFeedSource, feedsRouter } from './routes/feeds.ts';
 import { healthRouter } from './routes/health.ts';
 import { incidentsRouter } from './routes/incidents.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(incidentsRouter({ client: deps.client }));
   app.use(blocksRouter({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue: deps.enforcementTaskQueue, policy: deps.policy }));
   app.use(controlRouter({ client: deps.client, taskQueue: deps.taskQueue }));
+  app.use(explainRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy }));
   app.use(auditRouter({ audit: deps.audit }));
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

@@ -2,11 +2,13 @@ import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { INCIDENT_STATUSES, type IncidentState, type IncidentStatus, VERDICTS } from '../../domain/incident.ts';
-import { canonicalIp } from '../../domain/ip.ts';
+import { ENTITY_KINDS, type EntityKind } from '../../domain/entity.ts';
+import { approvalRefusal } from '../../domain/responsePlan.ts';
 import { isIncidentId, playbooks } from '../../playbooks/index.ts';
 import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate } from '../../workflows/messages.ts';
 import { entityAttribute, playbookAttribute, severityAttribute, statusAttribute, verdictAttribute } from '../../workflows/searchAttributes.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
+import { entityClause, readEntity } from './explain.ts';
 
 const TERMINAL: ReadonlySet<IncidentStatus> = new Set(['contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'below_threshold', 'reverted', 'closed']);
 
@@ -16,7 +18,9 @@ const verdictBody = z.object({ verdict: z.enum(VERDICTS), comment: z.string().ma
 const listQuery = z.object({
   status: z.enum(INCIDENT_STATUSES).optional(),
   playbook: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
-  entity: z.string().max(64).transform((v) => canonicalIp(v).address).optional(),
+  // Read as any kind, or as `kind`: see GET /v1/explain/:entity.
+  entity: z.string().max(2048).optional(),
+  kind: z.enum(ENTITY_KINDS).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 }).strict();
 
@@ -26,9 +30,20 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-/** Only `<playbook>:<canonical ip>` ids reach a handle, so these routes can never signal a block or control workflow. */
+const EXAMPLE_ENTITY: Record<EntityKind, string> = {
+  address: '203.0.113.7',
+  user: 'alice@example.org',
+  host: 'ws-042.corp.example',
+  url: 'https://login.example.net/',
+  domain: 'login.example.net',
+};
+
+/** The id of every playbook, with an entity of its kind: what a 404 for a malformed id, the CLI and Slack show. */
+export const INCIDENT_ID_FORMS = `<playbook>:<canonical entity>, such as ${playbooks.map((p) => `${p.name}:${EXAMPLE_ENTITY[p.entityKind]}`).join(', ')}`;
+
+/** Only `<playbook>:<canonical entity>` ids reach a handle, so these routes can never signal a block or control workflow. */
 function incidentId(raw: string): string {
-  if (!isIncidentId(raw)) throw new HttpError(404, 'not_found', 'no such incident: ids look like brute-force:203.0.113.7');
+  if (!isIncidentId(raw)) throw new HttpError(404, 'not_found', `no such incident ${raw}: incident ids are ${INCIDENT_ID_FORMS} (URL-encoded in a path)`);
   return raw;
 }
 
@@ -50,11 +65,12 @@ export function incidentsRouter({ client }: { client: Client }): Router {
   router.get('/v1/incidents', async (req, res) => {
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw new HttpError(400, 'validation_failed', 'invalid query', zodIssues(parsed.error, ['query']));
-    const { status, playbook, entity, limit } = parsed.data;
+    const { status, playbook, entity, kind, limit } = parsed.data;
+    if (kind && entity === undefined) throw new HttpError(400, 'validation_failed', 'invalid query', [{ path: 'query.kind', message: 'kind says how to read entity: give entity too' }]);
     const clauses = ['WorkflowType = "incidentWorkflow"'];
     if (status) clauses.push(`${statusAttribute.name} = "${status}"`);
     if (playbook) clauses.push(`${playbookAttribute.name} = "${playbook}"`);
-    if (entity) clauses.push(`${entityAttribute.name} = "${entity}"`);
+    if (entity !== undefined) clauses.push(entityClause(readEntity(entity, kind, 'query.entity')));
     const incidents = [];
     for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
       incidents.push({
@@ -79,21 +95,39 @@ export function incidentsRouter({ client }: { client: Client }): Router {
     res.json({ ...state, timeline });
   });
 
-  /** The human-in-the-loop routes: check the state the action needs, then signal with the authenticated principal. */
-  function actionRoute<B>(action: string, body: z.ZodType<B>, refusal: (state: IncidentState) => string | undefined, send: (id: string, by: string, body: B) => Promise<void>) {
+  /**
+   * The human-in-the-loop routes: check the state the action needs, then signal with the authenticated principal.
+   * `extra` adds to the 202 answer what the state the check read says about it.
+   */
+  function actionRoute<B>(
+    action: string,
+    body: z.ZodType<B>,
+    refusal: (state: IncidentState, by: string) => string | undefined,
+    send: (id: string, by: string, body: B) => Promise<void>,
+    extra: (state: IncidentState) => Record<string, unknown> = () => ({}),
+  ) {
     router.post(`/v1/incidents/:id/${action}`, async (req, res) => {
       const id = incidentId(req.params.id);
       const parsed = parseBody(body, req.body);
-      const refused = refusal(await currentState(id));
+      const state = await currentState(id);
+      const refused = refusal(state, actor(req));
       if (refused) throw new HttpError(409, 'conflict', refused);
       await send(id, actor(req), parsed);
-      res.status(202).json({ id, signal: action, by: actor(req) });
+      res.status(202).json({ id, signal: action, by: actor(req), ...extra(state) });
     });
   }
   const handle = (id: string) => client.workflow.getHandle(id);
   const notAwaitingApproval = (state: IncidentState) => (state.status === 'awaiting_approval' ? undefined : `incident is ${state.status}, not awaiting approval`);
 
-  actionRoute('approve', commentBody, notAwaitingApproval, (id, by, { comment }) => handle(id).signal(approveSignal, { by, comment }));
+  // The workflow ignores a second approval by the same person (the two-person rule); refusing it here tells them so.
+  // The requester is not in the state, so only the workflow can refuse them, with `approve_ignored` in the timeline.
+  actionRoute(
+    'approve',
+    commentBody,
+    (state, by) => notAwaitingApproval(state) ?? approvalRefusal(by, state.approvals ?? [], undefined),
+    (id, by, { comment }) => handle(id).signal(approveSignal, { by, comment }),
+    (state) => ({ approvals: { given: (state.approvals ?? []).length + 1, needed: state.approvalsNeeded ?? 1 } }),
+  );
   actionRoute('reject', reasonBody, notAwaitingApproval, (id, by, { reason }) => handle(id).signal(rejectSignal, { by, reason }));
   actionRoute('pause', reasonBody, (state) => {
     if (state.paused) return 'incident is already paused';

@@ -88,6 +88,11 @@ export interface ActionKind<P = unknown> {
   readonly containment: boolean;
   /** Counts towards the mass-action circuit breaker. */
   readonly breaker: boolean;
+  /**
+   * The audit trail's names for its apply and revert, when `<name>.apply` would say the wrong thing: a block's apply is a
+   * request to the block workflow, whose enforcement calls are the `block.apply` records.
+   */
+  readonly auditAs?: { apply: string; revert: string };
   /** Needs this many distinct approvers under the policy's `approvals:` key (default 1); absent: not covered. */
   readonly approvalKey?: string;
   /** The canonical entity it acts on. */

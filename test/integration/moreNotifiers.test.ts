@@ -2,12 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { NotificationRejected, type IncidentNotification } from '../../activities/notify/notification.ts';
 import { createTeamsNotifier, teamsNotifierDefinition } from '../../activities/notify/teamsNotifier.ts';
 import { createMattermostNotifier, mattermostNotifierDefinition } from '../../activities/notify/mattermostNotifier.ts';
 import { createEmailNotifier, emailNotifierDefinition } from '../../activities/notify/emailNotifier.ts';
 import { extraNotifiers } from '../../activities/notify/registry.ts';
+import { startFakeSmtp } from '../support/fakeVendors.ts';
 
 const TEAMS_SIG = 'tEaMsSiGnAtUrE0123456789abcdef';
 const TEAMS_PATH = `/workflows/0a1b2c/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${TEAMS_SIG}`;
@@ -271,44 +271,6 @@ describe('mattermost notifier (incoming webhook)', () => {
   });
 });
 
-interface Delivery { from: string; rcpt: string[]; raw: string }
-
-/** A real SMTP server on loopback; `policy` may refuse a recipient or the message with a reply code. */
-async function mailServer(options: Partial<SMTPServerOptions> = {}) {
-  const deliveries: Delivery[] = [];
-  const sessions: string[] = [];
-  let refuseRcpt: (address: string) => number | undefined = () => undefined;
-  let refuseData: number | undefined;
-  const reject = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onConnect(session, callback) { sessions.push(session.id); callback(); },
-    onRcptTo(address, _session, callback) {
-      const code = refuseRcpt(address.address);
-      callback(code ? reject(code, code >= 500 ? '5.1.1 Mailbox unavailable' : '4.2.1 Try again later') : undefined);
-    },
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.setEncoding('utf8').on('data', (chunk: string) => { raw += chunk; }).on('end', () => {
-        if (refuseData) return callback(reject(refuseData, '4.3.0 Local error in processing'));
-        deliveries.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', rcpt: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
-    },
-    ...options,
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  return {
-    port: (server.server.address() as AddressInfo).port,
-    deliveries,
-    sessions,
-    refuse(rcpt: (address: string) => number | undefined, data?: number) { refuseRcpt = rcpt; refuseData = data; deliveries.length = 0; sessions.length = 0; },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
-  };
-}
-
 /** Header lines unfolded, each as [lower-case name, value], and the body with any quoted-printable encoding undone. */
 function parseMessage(raw: string) {
   const split = raw.indexOf('\r\n\r\n');
@@ -325,8 +287,8 @@ function parseMessage(raw: string) {
 }
 
 describe('email notifier (SMTP)', () => {
-  let smtp: Awaited<ReturnType<typeof mailServer>>;
-  before(async () => { smtp = await mailServer(); });
+  let smtp: Awaited<ReturnType<typeof startFakeSmtp>>;
+  before(async () => { smtp = await startFakeSmtp(); });
   after(() => smtp.close());
   const email = (to = ['soc@example.org']) => createEmailNotifier({ smtpUrl: `smtp://127.0.0.1:${smtp.port}`, from: 'riposte@example.org', to, timeoutMs: 2000 });
 
@@ -396,7 +358,7 @@ describe('email notifier (SMTP)', () => {
 
   test('credentials are never sent over a server without STARTTLS, and never appear in the error', async () => {
     let authAttempts = 0;
-    const plain = await mailServer({ onAuth: (_auth, _session, callback) => { authAttempts++; callback(null, { user: 'riposte' }); } });
+    const plain = await startFakeSmtp({ onAuth: (_auth, _session, callback) => { authAttempts++; callback(null, { user: 'riposte' }); } });
     try {
       const notifier = createEmailNotifier({ smtpUrl: `smtp://riposte:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${plain.port}`, from: 'riposte@example.org', to: ['soc@example.org'], timeoutMs: 2000 });
       const err = await failure(notifier.send(incident()));
@@ -412,7 +374,7 @@ describe('email notifier (SMTP)', () => {
   });
 
   test('over STARTTLS the password is used, and a 535 refusal is final and does not repeat it', async () => {
-    const tls = await mailServer({
+    const tls = await startFakeSmtp({
       disabledCommands: [],
       authOptional: false,
       onAuth: (auth, _session, callback) => (auth.username === 'riposte' && auth.password === SMTP_PASSWORD
@@ -440,7 +402,7 @@ describe('email notifier (SMTP)', () => {
   });
 
   test('connection refused is retryable', async () => {
-    const gone = await mailServer();
+    const gone = await startFakeSmtp();
     const port = gone.port;
     await gone.close();
     const err = await failure(createEmailNotifier({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'riposte@example.org', to: ['soc@example.org'], timeoutMs: 2000 }).send(incident()));

@@ -1,46 +1,21 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { jira, jiraIncidentLabel } from '../../activities/ticket/jira.ts';
 import { THEHIVE_SEVERITY_MAPPING, theHive, theHiveSeverity, theHiveSourceRef } from '../../activities/ticket/theHive.ts';
 import type { TicketRequest, TicketSystem } from '../../activities/ticket/ticketSystem.ts';
 import { VENDOR_REJECTED, VENDOR_UNAVAILABLE } from '../../activities/vendorHttp.ts';
+import { type FakeReply, type FakeRequest, type FakeServer, fakeTheHive, HIVE_KEY, startFakeServer } from '../support/fakeVendors.ts';
 
-const HIVE_KEY = 'hive-k3y-S3CR3T-0123456789';
 const JIRA_TOKEN = 'ATATT-jira-t0k3n-S3CR3T';
 const JIRA_EMAIL = 'riposte-bot@example.org';
 const INCIDENT = 'phishing:alice@example.org';
 
-interface Req { method: string; path: string; headers: IncomingHttpHeaders; body: any }
-interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
+type Req = FakeRequest;
+type Reply = FakeReply;
 
-/** A loopback HTTP server answering JSON through `route`; `force` makes the next answers a given failure. */
-async function startFake(route: (req: Req) => Reply) {
-  const requests: Req[] = [];
-  const forced: Reply[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const r: Req = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: raw ? JSON.parse(raw) : undefined };
-      requests.push(r);
-      const reply = forced.shift() ?? route(r);
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    force: (...replies: Reply[]) => forced.push(...replies),
-    writes: () => requests.filter((r) => r.method !== 'GET' && !/\/(query|search\/jql)$/.test(r.path)),
-    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
-  };
-}
+/** Requests that change something: every one but reads and searches. */
+const writesTo = (srv: FakeServer) => srv.requests.filter((r) => r.method !== 'GET' && !/\/(query|search\/jql)$/.test(r.path));
 
 function phishingTicket(over: Partial<TicketRequest> = {}): TicketRequest {
   return {
@@ -95,88 +70,12 @@ function assertNoSecret(err: Error) {
   for (const s of [HIVE_KEY, JIRA_TOKEN, basic]) assert.ok(!all.includes(s), `error leaks a secret: ${err.message}`);
 }
 
-// ---- TheHive 5: the shapes of its OpenAPI document (InputCreateAlert, Query API, errors as {type, message}) ----
-
-const HIVE_DATA_TYPES = new Set(['ip', 'domain', 'url', 'mail', 'other', 'hostname', 'fqdn', 'hash', 'filename']);
-const HIVE_CLOSING = new Set(['FalsePositive', 'TruePositive', 'Duplicated', 'Ignored', 'Other', 'Indeterminate']);
-const hiveError = (status: number, type: string, message: string): Reply => ({ status, body: { type, message } });
-
-function fakeTheHive() {
-  const alerts = new Map<string, any>();
-  const cases = new Map<string, any>();
-  const comments: { on: string; message: string }[] = [];
-  const state = { searchLag: 0, seq: 0 };
-  const nextId = () => `~${++state.seq * 4096}`;
-
-  function checkAlert(a: any): string | undefined {
-    for (const f of ['type', 'source', 'sourceRef', 'title']) if (typeof a?.[f] !== 'string' || a[f].length < 1) return `${f}: MissingAttribute`;
-    if (typeof a.description !== 'string') return 'description: MissingAttribute';
-    if (a.severity !== undefined && ![1, 2, 3, 4].includes(a.severity)) return 'severity: InvalidFormat';
-    if (a.tlp !== undefined && ![0, 1, 2, 3, 4].includes(a.tlp)) return 'tlp: InvalidFormat';
-    if (a.pap !== undefined && ![0, 1, 2, 3].includes(a.pap)) return 'pap: InvalidFormat';
-    if (a.sourceRef.length > 128 || a.title.length > 512) return 'length: InvalidFormat';
-    for (const o of a.observables ?? []) if (!HIVE_DATA_TYPES.has(o.dataType) || typeof o.data !== 'string' || !o.data) return 'observables: InvalidFormat';
-    return undefined;
-  }
-
-  function query(q: any): Reply {
-    const [list, filter] = Array.isArray(q) ? q : [];
-    if (list?._name !== 'listAlert' || filter?._name !== 'filter') return hiveError(400, 'BadRequest', 'Invalid query');
-    if (state.searchLag > 0) { state.searchLag--; return { status: 200, body: [] }; }
-    const conditions: any[] = filter._and ?? [filter];
-    const hits = [...alerts.values()].filter((a) => conditions.every((c) => a[c._eq?._field] === c._eq?._value));
-    return { status: 200, body: hits };
-  }
-
-  function createAlert(a: any): Reply {
-    const invalid = checkAlert(a);
-    if (invalid) return hiveError(400, 'AttributeCheckingError', `[alert.${invalid}]`);
-    if ([...alerts.values()].some((x) => x.type === a.type && x.source === a.source && x.sourceRef === a.sourceRef)) {
-      return hiveError(400, 'CreateError', `Alert ${a.type}:${a.source}:${a.sourceRef} already exist in organisation SOC`);
-    }
-    const alert = { ...a, _id: nextId(), _type: 'Alert', status: 'New', stage: 'New', observableCount: a.observables?.length ?? 0 };
-    alerts.set(alert._id, alert);
-    return { status: 201, body: alert };
-  }
-
-  function promote(alert: any): Reply {
-    if (alert.caseId) return hiveError(400, 'BadRequest', 'The alert has already been imported');
-    const created = { _id: nextId(), _type: 'Case', number: cases.size + 1, title: alert.title, status: 'New', stage: 'New' };
-    cases.set(created._id, created);
-    Object.assign(alert, { caseId: created._id, status: 'Imported', stage: 'Imported' });
-    return { status: 201, body: created };
-  }
-
-  function update(entity: any, patch: any): Reply {
-    if (patch.status !== undefined && !HIVE_CLOSING.has(patch.status)) return hiveError(400, 'BadRequest', 'Invalid status');
-    Object.assign(entity, patch, HIVE_CLOSING.has(patch.status) ? { stage: 'Closed' } : {});
-    return { status: 204 };
-  }
-
-  function route(req: Req): Reply {
-    if (req.headers.authorization !== `Bearer ${HIVE_KEY}`) return hiveError(401, 'AuthenticationError', 'Authentication failure');
-    const m = /^\/api\/v1\/(alert|case)(?:\/([^/]+))?(?:\/(comment|case))?$/.exec(req.path);
-    if (req.method === 'POST' && req.path === '/api/v1/query') return query(req.body?.query);
-    if (req.method === 'POST' && req.path === '/api/v1/alert') return createAlert(req.body);
-    const entity = m?.[2] && (m[1] === 'alert' ? alerts : cases).get(decodeURIComponent(m[2]));
-    if (!m || !entity) return hiveError(404, 'NotFoundError', `${m?.[1] ?? 'resource'} not found`);
-    if (req.method === 'GET' && !m[3]) return { status: 200, body: entity };
-    if (req.method === 'PATCH' && !m[3]) return update(entity, req.body);
-    if (req.method === 'POST' && m[3] === 'case' && m[1] === 'alert') return promote(entity);
-    if (req.method === 'POST' && m[3] === 'comment') {
-      if (typeof req.body?.message !== 'string' || !req.body.message) return hiveError(400, 'AttributeCheckingError', '[comment.message: MissingAttribute]');
-      comments.push({ on: entity._id, message: req.body.message });
-      return { status: 201, body: { _id: nextId(), message: req.body.message } };
-    }
-    return hiveError(404, 'NotFoundError', 'no such route');
-  }
-  return { alerts, cases, comments, state, route };
-}
+// ---- TheHive 5 (the fake: test/support/fakeVendors.ts) ----
 
 describe('TheHive 5', () => {
   let hive: ReturnType<typeof fakeTheHive>;
-  let srv: Awaited<ReturnType<typeof startFake>>;
-  before(async () => { srv = await startFake((req) => hive.route(req)); });
+  let srv: FakeServer;
+  before(async () => { srv = await startFakeServer((req) => hive.route(req)); });
   beforeEach(() => { hive = fakeTheHive(); srv.requests.length = 0; });
   after(() => srv.close());
   const system = (env: Record<string, string> = {}): TicketSystem =>
@@ -257,10 +156,10 @@ describe('TheHive 5', () => {
     assert.match(hive.comments[0]!.message, /^\*\*Riposte verdict: false positive\.\*\*\n\nalice reported it: a \\\[test\\\]\\\(javascript:x\\\) mail$/);
     assert.match(closed.detail, /^closed TheHive alert ~\d+ as a false positive$/);
 
-    const writes = srv.writes().length;
+    const writes = writesTo(srv).length;
     const again = await system().closeAsFalsePositive(INCIDENT, 'again');
     assert.match(again.detail, /already closed/);
-    assert.equal(srv.writes().length, writes, 'nothing written the second time');
+    assert.equal(writesTo(srv).length, writes, 'nothing written the second time');
   });
 
   test('a false positive closes the promoted case with no impact', async () => {
@@ -275,10 +174,10 @@ describe('TheHive 5', () => {
 
   test("closing an incident that has no alert succeeds and leaves another incident's alert alone", async () => {
     await system().open(phishingTicket());
-    const writes = srv.writes().length;
+    const writes = writesTo(srv).length;
     const result = await system().closeAsFalsePositive('phishing:bob@example.org', 'n/a');
     assert.match(result.detail, /nothing to close/);
-    assert.equal(srv.writes().length, writes);
+    assert.equal(writesTo(srv).length, writes);
   });
 
   test('a refused alert (a missing title) is final and names the error type', async () => {
@@ -363,17 +262,17 @@ function fakeJira() {
   function route(req: Req, base: string): Reply {
     const expected = `Basic ${Buffer.from(`${JIRA_EMAIL}:${JIRA_TOKEN}`).toString('base64')}`;
     if (req.headers.authorization !== expected) return jiraError(401, ['You are not authenticated. Authentication required to perform this operation.']);
-    if (req.method === 'POST' && req.path === '/rest/api/3/search/jql') return search(req.body);
-    if (req.method === 'POST' && req.path === '/rest/api/3/issue') return create(base, req.body?.fields);
+    if (req.method === 'POST' && req.path === '/rest/api/3/search/jql') return search(req.json);
+    if (req.method === 'POST' && req.path === '/rest/api/3/issue') return create(base, req.json?.fields);
     const m = /^\/rest\/api\/3\/issue\/([^/]+)\/(transitions|comment)$/.exec(req.path);
     const issue = m && issues.get(decodeURIComponent(m[1]!));
     if (!m || !issue) return jiraError(404, ['Issue does not exist or you do not have permission to see it.']);
     if (req.method === 'GET' && m[2] === 'transitions') return { status: 200, body: { transitions: JIRA_TRANSITIONS.map(({ id, name }) => ({ id, name, hasScreen: false })) } };
-    if (req.method === 'POST' && m[2] === 'transitions') return transition(issue, req.body);
+    if (req.method === 'POST' && m[2] === 'transitions') return transition(issue, req.json);
     if (req.method === 'POST' && m[2] === 'comment') {
-      if (!isAdf(req.body?.body)) return jiraError(400, [], { comment: 'Comment body can not be empty!' });
-      comments.push({ key: issue.key, body: req.body.body });
-      return { status: 201, body: { id: String(comments.length), body: req.body.body } };
+      if (!isAdf(req.json?.body)) return jiraError(400, [], { comment: 'Comment body can not be empty!' });
+      comments.push({ key: issue.key, body: req.json.body });
+      return { status: 201, body: { id: String(comments.length), body: req.json.body } };
     }
     return jiraError(405, ['Method not allowed']);
   }
@@ -385,8 +284,8 @@ const adfText = (node: any): string => (node.type === 'text' ? node.text : (node
 
 describe('Jira Cloud', () => {
   let fake: ReturnType<typeof fakeJira>;
-  let srv: Awaited<ReturnType<typeof startFake>>;
-  before(async () => { srv = await startFake((req) => fake.route(req, srv.url)); });
+  let srv: FakeServer;
+  before(async () => { srv = await startFakeServer((req) => fake.route(req, srv.url)); });
   beforeEach(() => { fake = fakeJira(); srv.requests.length = 0; });
   after(() => srv.close());
   const system = (env: Record<string, string> = {}): TicketSystem =>
@@ -432,9 +331,9 @@ describe('Jira Cloud', () => {
     assert.deepEqual(fake.comments.map((c) => [c.key, adfText(c.body)]), [['SEC-1', 'Riposte verdict: false positive.\nalice confirmed the mail was a drill']]);
     assert.equal(closed.detail, "closed Jira issue SEC-1 as a false positive ('Done')");
 
-    const writes = srv.writes().length;
+    const writes = writesTo(srv).length;
     assert.match((await system().closeAsFalsePositive(INCIDENT, 'again')).detail, /already closed/);
-    assert.equal(srv.writes().length, writes, 'nothing written the second time');
+    assert.equal(writesTo(srv).length, writes, 'nothing written the second time');
   });
 
   test('a close transition the workflow lacks is final, and nothing is commented', async () => {
@@ -446,9 +345,9 @@ describe('Jira Cloud', () => {
 
   test("closing an incident that has no issue succeeds and leaves another incident's issue alone", async () => {
     await system().open(phishingTicket());
-    const writes = srv.writes().length;
+    const writes = writesTo(srv).length;
     assert.match((await system().closeAsFalsePositive('phishing:bob@example.org', 'n/a')).detail, /nothing to close/);
-    assert.equal(srv.writes().length, writes);
+    assert.equal(writesTo(srv).length, writes);
   });
 
   test('a refused issue (an empty summary) is final', async () => {
@@ -483,8 +382,8 @@ const adapters = [
 
 for (const adapter of adapters) {
   describe(`${adapter.name} failures`, () => {
-    let srv: Awaited<ReturnType<typeof startFake>>;
-    before(async () => { srv = await startFake(adapter.fake()); });
+    let srv: FakeServer;
+    before(async () => { srv = await startFakeServer(adapter.fake()); });
     after(() => srv.close());
     const system = () => adapter.make(srv.url, adapter.secret);
 

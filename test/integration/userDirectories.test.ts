@@ -1,53 +1,21 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { VENDOR_REJECTED, VENDOR_UNAVAILABLE } from '../../activities/vendorHttp.ts';
 import { createEntraDirectory, entra } from '../../activities/users/entraDirectory.ts';
 import { createHttpUserDirectory } from '../../activities/users/httpUserDirectory.ts';
 import { userDirectories } from '../../activities/users/index.ts';
 import { createOktaDirectory, okta } from '../../activities/users/oktaDirectory.ts';
+import { type FakeReply, type FakeRequest, type FakeServer, OKTA_TOKEN, oktaError, type OktaUser, oktaRoute, oktaUser, startFakeServer } from '../support/fakeVendors.ts';
 
-const OKTA_TOKEN = '00QCjAl4MlV-WPXM_okta_s3cr3t_0HmjFx';
 const CLIENT_ID = '535fb089-9ff3-47b6-9bfb-4f1264799865';
 const CLIENT_SECRET = 'qWgd~YAmab0YSkuL1qKv5bPX.entra_s3cr3t';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const HOOK_TOKEN = 'whk_users_s3cr3t_t0k3n';
 const SECRETS = [OKTA_TOKEN, CLIENT_SECRET, HOOK_TOKEN];
 
-interface Hit { method: string; path: string; query: URLSearchParams; headers: IncomingHttpHeaders; body: string }
-interface Reply { status: number; headers?: Record<string, string>; json?: unknown }
-
-/**
- * A real HTTP server on loopback playing a vendor API: `route` is the API's behaviour, `failWith` makes the matching
- * requests fail instead (rate limit, outage). Every request is kept, raw path included, for the assertions.
- */
-async function fakeApi(route: (hit: Hit) => Reply) {
-  const hits: Hit[] = [];
-  let failure: ((hit: Hit) => Reply | undefined) | undefined;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://fake');
-      const hit = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      hits.push(hit);
-      const reply = failure?.(hit) ?? route(hit);
-      res.writeHead(reply.status, { ...(reply.json === undefined ? {} : { 'content-type': 'application/json' }), ...reply.headers });
-      res.end(reply.json === undefined ? '' : JSON.stringify(reply.json));
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hits,
-    calls: () => hits.map((h) => `${h.method} ${h.path}`),
-    failWith(f: (hit: Hit) => Reply | undefined) { failure = f; },
-    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
-  };
-}
-type FakeApi = Awaited<ReturnType<typeof fakeApi>>;
+type Hit = FakeRequest;
+type Reply = FakeReply;
 
 async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
   try {
@@ -76,50 +44,12 @@ function assertRetryable(err: ApplicationFailure, message: RegExp, nextRetryDela
 
 // ---- Okta: Users API as documented (okta-management OpenAPI: getUser, suspendUser, unsuspendUser, revokeUserSessions)
 
-interface OktaUser { id: string; status: string; profile: { login: string } & Record<string, unknown> }
-
-const oktaError = (errorCode: string, errorSummary: string) => ({ errorCode, errorSummary, errorLink: errorCode, errorId: 'oaeTestErrorId0123456789', errorCauses: [] });
-
-function oktaUser(id: string, login: string, status: string): OktaUser & Record<string, unknown> {
-  return {
-    id, status,
-    created: '2025-01-10T09:00:00.000Z', activated: '2025-01-10T09:00:00.000Z', statusChanged: '2025-01-10T09:00:00.000Z',
-    lastLogin: '2026-11-30T08:12:00.000Z', lastUpdated: '2026-11-30T08:12:00.000Z', passwordChanged: '2025-01-10T09:00:00.000Z',
-    type: { id: 'oty1abcdEFGHijklm0h7' },
-    profile: { firstName: 'Alice', lastName: 'Soc', mobilePhone: null, secondEmail: null, login, email: login },
-    credentials: { password: {}, provider: { type: 'OKTA', name: 'OKTA' } },
-    _links: { self: { href: `https://acme.okta.com/api/v1/users/${id}` } },
-  };
-}
-
-/** Okta's transitions: suspend only from ACTIVE, unsuspend only from SUSPENDED, else 400 E0000001. */
-function oktaRoute(users: OktaUser[]) {
-  return (hit: Hit): Reply => {
-    if (hit.headers.authorization !== `SSWS ${OKTA_TOKEN}`) return { status: 401, json: oktaError('E0000011', 'Invalid token provided') };
-    const [, key = '', action = ''] = /^\/api\/v1\/users\/([^/]+)(\/.*)?$/.exec(hit.path) ?? [];
-    const user = users.find((u) => u.id === decodeURIComponent(key) || u.profile.login === decodeURIComponent(key));
-    if (!user) return { status: 404, json: oktaError('E0000007', `Not found: Resource not found: ${decodeURIComponent(key)} (User)`) };
-    const transition = (from: string, to: string): Reply => {
-      if (user.status !== from) return { status: 400, json: oktaError('E0000001', 'Api validation failed: user status') };
-      user.status = to;
-      return { status: 200 };
-    };
-    switch (`${hit.method} ${action}`) {
-      case 'GET ': return { status: 200, json: user };
-      case 'POST /lifecycle/suspend': return transition('ACTIVE', 'SUSPENDED');
-      case 'POST /lifecycle/unsuspend': return transition('SUSPENDED', 'ACTIVE');
-      case 'DELETE /sessions': return { status: 204 };
-      default: return { status: 405, json: oktaError('E0000022', 'The endpoint does not support the provided HTTP method') };
-    }
-  };
-}
-
 describe('okta directory', () => {
-  let fake: FakeApi;
+  let fake: FakeServer;
   let users: OktaUser[];
   beforeEach(async () => {
     users = [oktaUser('00u1alice0SOC0abc0h7', 'alice+soc@example.com', 'ACTIVE'), oktaUser('00u1gone00SOC0abc0h7', 'gone@example.com', 'DEPROVISIONED')];
-    fake = await fakeApi(oktaRoute(users));
+    fake = await startFakeServer(oktaRoute(users));
   });
   afterEach(() => fake.close());
   const directory = (token = OKTA_TOKEN) => createOktaDirectory({ orgUrl: fake.url, apiToken: token });
@@ -127,13 +57,13 @@ describe('okta directory', () => {
   test('disable looks the login up, suspends by id and revokes sessions with OAuth tokens', async () => {
     const result = await directory().disable('alice+soc@example.com');
     assert.deepEqual(result, { detail: 'suspended in Okta (00u1alice0SOC0abc0h7), sessions ended', ref: '00u1alice0SOC0abc0h7' });
-    assert.deepEqual(fake.hits.map((h) => `${h.method} ${h.path}`), [
+    assert.deepEqual(fake.requests.map((h) => `${h.method} ${h.path}`), [
       'GET /api/v1/users/alice%2Bsoc%40example.com',
       'POST /api/v1/users/00u1alice0SOC0abc0h7/lifecycle/suspend',
       'DELETE /api/v1/users/00u1alice0SOC0abc0h7/sessions',
     ]);
-    assert.equal(fake.hits[2]?.query.get('oauthTokens'), 'true');
-    assert.ok(fake.hits.every((h) => h.headers.authorization === `SSWS ${OKTA_TOKEN}` && h.headers.accept === 'application/json'));
+    assert.equal(fake.requests[2]?.query.get('oauthTokens'), 'true');
+    assert.ok(fake.requests.every((h) => h.headers.authorization === `SSWS ${OKTA_TOKEN}` && h.headers.accept === 'application/json'));
     assert.equal(users[0]?.status, 'SUSPENDED');
   });
 
@@ -171,25 +101,25 @@ describe('okta directory', () => {
 
   test('a wrong token is a final 401 that does not name the token', async () => {
     assertRejected(await failure(directory('00Qwrong-token-value-xyz').disable('alice+soc@example.com')), 'okta answered 401 to GET (E0000011)');
-    assert.equal(fake.hits[0]?.headers.authorization, 'SSWS 00Qwrong-token-value-xyz');
+    assert.equal(fake.requests[0]?.headers.authorization, 'SSWS 00Qwrong-token-value-xyz');
   });
 
   test('a rate limit (E0000047) and an outage are retryable', async () => {
     const reset = String(Math.ceil(Date.now() / 1000) + 30);
-    fake.failWith(() => ({ status: 429, headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset }, json: oktaError('E0000047', 'API call exceeded rate limit due to too many requests.') }));
+    fake.failWith(() => ({ status: 429, headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset }, body: oktaError('E0000047', 'API call exceeded rate limit due to too many requests.') }));
     assertRetryable(await failure(directory().disable('alice+soc@example.com')), /^okta answered 429 to GET \(E0000047\)$/);
-    fake.failWith((hit) => (hit.method === 'DELETE' ? { status: 500, json: oktaError('E0000009', 'Internal Server Error') } : undefined));
+    fake.failWith((hit) => (hit.method === 'DELETE' ? { status: 500, body: oktaError('E0000009', 'Internal Server Error') } : undefined));
     assertRetryable(await failure(directory().disable('alice+soc@example.com')), /^okta answered 500 to DELETE \(E0000009\)$/);
     assert.equal(users[0]?.status, 'SUSPENDED', 'the suspend went through; the retry will only end sessions');
   });
 
   test('an answer that echoes the token in free text does not carry it into the error', async () => {
-    fake.failWith((hit) => ({ status: 403, json: oktaError('E0000006', `You do not have permission: ${String(hit.headers.authorization)}`) }));
+    fake.failWith((hit) => ({ status: 403, body: oktaError('E0000006', `You do not have permission: ${String(hit.headers.authorization)}`) }));
     assertRejected(await failure(directory().disable('alice+soc@example.com')), 'okta answered 403 to GET (E0000006)');
   });
 
   test('a 200 that is not an Okta user is retryable and not echoed', async () => {
-    fake.failWith(() => ({ status: 200, json: { sso: 'please sign in' } }));
+    fake.failWith(() => ({ status: 200, body: { sso: 'please sign in' } }));
     assertRetryable(await failure(directory().disable('alice+soc@example.com')), /^okta answered with an unexpected body$/);
   });
 
@@ -207,7 +137,7 @@ interface GraphUser { id: string; userPrincipalName: string; accountEnabled: boo
 
 const graphError = (code: string, message: string) => ({ error: { code, message, innerError: { date: '2026-12-02T05:19:24', 'request-id': 'b1a5e0c2-0d1f-4c55-9f52-5d3e4c0a7a11', 'client-request-id': 'b1a5e0c2-0d1f-4c55-9f52-5d3e4c0a7a11' } } });
 const tokenError = (status: number, error: string, description: string, code: number): Reply => ({
-  status, json: { error, error_description: `${description}\r\nTrace ID: 0f1e2d3c\r\nCorrelation ID: 4b5a6978\r\nTimestamp: 2026-12-02 05:19:24Z`, error_codes: [code], timestamp: '2026-12-02 05:19:24Z', trace_id: '0f1e2d3c', correlation_id: '4b5a6978' },
+  status, body: { error, error_description: `${description}\r\nTrace ID: 0f1e2d3c\r\nCorrelation ID: 4b5a6978\r\nTimestamp: 2026-12-02 05:19:24Z`, error_codes: [code], timestamp: '2026-12-02 05:19:24Z', trace_id: '0f1e2d3c', correlation_id: '4b5a6978' },
 });
 
 /** Issues tokens to the right client and secret, and Graph accepts only tokens it issued and has not revoked. */
@@ -221,40 +151,40 @@ function entraRoute(users: GraphUser[], tokens: { issued: number; valid: Set<str
     if (form.get('client_secret') !== CLIENT_SECRET) return tokenError(401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the client secret value: ${form.get('client_secret')}`, 7000215);
     const token = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.graph.${++tokens.issued}`;
     tokens.valid.add(token);
-    return { status: 200, json: { token_type: 'Bearer', expires_in: tokens.lifetimeS, ext_expires_in: tokens.lifetimeS, access_token: token } };
+    return { status: 200, body: { token_type: 'Bearer', expires_in: tokens.lifetimeS, ext_expires_in: tokens.lifetimeS, access_token: token } };
   };
   const graph = (hit: Hit): Reply => {
     const bearer = /^Bearer (.+)$/.exec(String(hit.headers.authorization ?? ''))?.[1];
-    if (!bearer) return { status: 401, json: graphError('InvalidAuthenticationToken', 'Access token is empty.') };
-    if (!tokens.valid.has(bearer)) return { status: 401, json: graphError('InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.') };
+    if (!bearer) return { status: 401, body: graphError('InvalidAuthenticationToken', 'Access token is empty.') };
+    if (!tokens.valid.has(bearer)) return { status: 401, body: graphError('InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.') };
     const [, key = '', action = ''] = /^\/v1\.0\/users\/([^/]+)(\/.*)?$/.exec(hit.path) ?? [];
     const user = users.find((u) => u.id === decodeURIComponent(key) || u.userPrincipalName === decodeURIComponent(key));
-    if (!user) return { status: 404, json: graphError('Request_ResourceNotFound', `Resource '${decodeURIComponent(key)}' does not exist or one of its queried reference-property objects are not present.`) };
+    if (!user) return { status: 404, body: graphError('Request_ResourceNotFound', `Resource '${decodeURIComponent(key)}' does not exist or one of its queried reference-property objects are not present.`) };
     switch (`${hit.method} ${action}`) {
       case 'GET ':
         assert.equal(hit.query.get('$select'), 'id,accountEnabled');
-        return { status: 200, json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users(id,accountEnabled)/$entity', id: user.id, accountEnabled: user.accountEnabled } };
+        return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users(id,accountEnabled)/$entity', id: user.id, accountEnabled: user.accountEnabled } };
       case 'PATCH ': {
         const body = String(hit.headers['content-type']).startsWith('application/json') ? JSON.parse(hit.body) as { accountEnabled?: unknown } : {};
-        if (typeof body.accountEnabled !== 'boolean') return { status: 400, json: graphError('Request_BadRequest', 'Invalid value specified for property accountEnabled.') };
+        if (typeof body.accountEnabled !== 'boolean') return { status: 400, body: graphError('Request_BadRequest', 'Invalid value specified for property accountEnabled.') };
         user.accountEnabled = body.accountEnabled;
         return { status: 204 };
       }
-      case 'POST /revokeSignInSessions': return { status: 200, json: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean', value: true } };
-      default: return { status: 405, json: graphError('Request_BadRequest', 'Unsupported method.') };
+      case 'POST /revokeSignInSessions': return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean', value: true } };
+      default: return { status: 405, body: graphError('Request_BadRequest', 'Unsupported method.') };
     }
   };
   return (hit: Hit): Reply => (hit.path === `/${TENANT}/oauth2/v2.0/token` && hit.method === 'POST' ? issue(hit) : graph(hit));
 }
 
 describe('entra directory', () => {
-  let fake: FakeApi;
+  let fake: FakeServer;
   let users: GraphUser[];
   let tokens: { issued: number; valid: Set<string>; lifetimeS: number };
   beforeEach(async () => {
     users = [{ id: '4562bcc8-c436-4f95-b7c0-4f8ce89dca5e', userPrincipalName: "o'neil@contoso.com", accountEnabled: true }];
     tokens = { issued: 0, valid: new Set(), lifetimeS: 3599 };
-    fake = await fakeApi(entraRoute(users, tokens));
+    fake = await startFakeServer(entraRoute(users, tokens));
   });
   afterEach(() => fake.close());
   const directory = (secret = CLIENT_SECRET) =>
@@ -271,7 +201,7 @@ describe('entra directory', () => {
       `PATCH /v1.0/users/${ID}`,
       `POST /v1.0/users/${ID}/revokeSignInSessions`,
     ]);
-    assert.deepEqual(JSON.parse(fake.hits[2]!.body), { accountEnabled: false });
+    assert.deepEqual(JSON.parse(fake.requests[2]!.body), { accountEnabled: false });
     assert.equal(users[0]?.accountEnabled, false);
   });
 
@@ -285,7 +215,7 @@ describe('entra directory', () => {
     assert.equal((await dir.enable("o'neil@contoso.com")).detail, `enabled in Entra ID (${ID})`);
     assert.equal(users[0]?.accountEnabled, true);
     assert.equal((await dir.enable("o'neil@contoso.com")).detail, `not disabled in Entra ID (${ID}), nothing to do`);
-    assert.deepEqual(fake.hits.filter((h) => h.method === 'PATCH').map((h) => JSON.parse(h.body)), [{ accountEnabled: false }, { accountEnabled: true }]);
+    assert.deepEqual(fake.requests.filter((h) => h.method === 'PATCH').map((h) => JSON.parse(h.body)), [{ accountEnabled: false }, { accountEnabled: true }]);
   });
 
   test('one token serves every call until shortly before it expires', async () => {
@@ -321,17 +251,17 @@ describe('entra directory', () => {
   });
 
   test('Graph throttling carries Retry-After; an outage is retryable', async () => {
-    fake.failWith((hit) => (hit.path.startsWith('/v1.0/') ? { status: 429, headers: { 'retry-after': '7' }, json: graphError('TooManyRequests', 'Too many requests.') } : undefined));
+    fake.failWith((hit) => (hit.path.startsWith('/v1.0/') ? { status: 429, headers: { 'retry-after': '7' }, body: graphError('TooManyRequests', 'Too many requests.') } : undefined));
     assertRetryable(await failure(directory().disable("o'neil@contoso.com")), /^entra answered 429 to GET \(TooManyRequests\) \(retry after 7s\)$/, '7s');
-    fake.failWith((hit) => (hit.method === 'PATCH' ? { status: 500, json: graphError('UnknownError', '') } : undefined));
+    fake.failWith((hit) => (hit.method === 'PATCH' ? { status: 500, body: graphError('UnknownError', '') } : undefined));
     assertRetryable(await failure(directory().disable("o'neil@contoso.com")), /^entra answered 500 to PATCH \(UnknownError\)$/);
   });
 
   test('the token endpoint: 503 with Retry-After is retryable, a dead endpoint too', async () => {
-    fake.failWith((hit) => (hit.path.endsWith('/token') ? { status: 503, headers: { 'retry-after': '7' }, json: { error: 'temporarily_unavailable' } } : undefined));
+    fake.failWith((hit) => (hit.path.endsWith('/token') ? { status: 503, headers: { 'retry-after': '7' }, body: { error: 'temporarily_unavailable' } } : undefined));
     assertRetryable(await failure(directory().disable("o'neil@contoso.com")), /^entra answered 503 to the token request \(temporarily_unavailable\) \(retry after 7s\)$/, '7s');
 
-    const dead = await fakeApi(() => ({ status: 200 }));
+    const dead = await startFakeServer(() => ({ status: 200 }));
     await dead.close();
     const err = await failure(createEntraDirectory({ tenantId: TENANT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, authorityUrl: dead.url, graphUrl: fake.url }).disable('x@contoso.com'));
     assertRetryable(err, /^entra token request failed: ECONNREFUSED$/);
@@ -348,13 +278,13 @@ describe('entra directory', () => {
 // ---- The in-house webhook: Riposte's own contract
 
 describe('user webhook directory', () => {
-  let fake: FakeApi;
+  let fake: FakeServer;
   beforeEach(async () => {
-    fake = await fakeApi((hit) => {
-      if (hit.headers.authorization !== `Bearer ${HOOK_TOKEN}`) return { status: 401, json: { error: 'unauthorized' } };
+    fake = await startFakeServer((hit) => {
+      if (hit.headers.authorization !== `Bearer ${HOOK_TOKEN}`) return { status: 401, body: { error: 'unauthorized' } };
       const body = JSON.parse(hit.body) as { action?: string; user?: string };
-      if (!['disable_user', 'enable_user'].includes(body.action ?? '') || !body.user) return { status: 400, json: { error: 'bad_request' } };
-      return { status: 200, json: { ok: true } };
+      if (!['disable_user', 'enable_user'].includes(body.action ?? '') || !body.user) return { status: 400, body: { error: 'bad_request' } };
+      return { status: 200, body: { ok: true } };
     });
   });
   afterEach(() => fake.close());
@@ -363,24 +293,24 @@ describe('user webhook directory', () => {
   test('posts {action, user} as JSON with the bearer token', async () => {
     assert.deepEqual(await directory(HOOK_TOKEN).disable('bob@example.com'), { detail: 'disable_user accepted by the user webhook (200)' });
     assert.deepEqual(await directory(HOOK_TOKEN).enable('bob@example.com'), { detail: 'enable_user accepted by the user webhook (200)' });
-    assert.deepEqual(fake.hits.map((h) => [h.method, h.path, h.query.get('tenant'), JSON.parse(h.body)]), [
+    assert.deepEqual(fake.requests.map((h) => [h.method, h.path, h.query.get('tenant'), JSON.parse(h.body)]), [
       ['POST', '/idp/riposte', 'soc', { action: 'disable_user', user: 'bob@example.com' }],
       ['POST', '/idp/riposte', 'soc', { action: 'enable_user', user: 'bob@example.com' }],
     ]);
-    assert.match(String(fake.hits[0]?.headers['content-type']), /^application\/json/);
+    assert.match(String(fake.requests[0]?.headers['content-type']), /^application\/json/);
   });
 
   test('without a token no Authorization header is sent, and the 401 is final', async () => {
     assertRejected(await failure(directory().disable('bob@example.com')), 'user webhook answered 401 to POST (unauthorized)');
-    assert.equal(fake.hits[0]?.headers.authorization, undefined);
+    assert.equal(fake.requests[0]?.headers.authorization, undefined);
   });
 
   test('429 honours Retry-After, 500 is retryable, 404 is final', async () => {
     fake.failWith(() => ({ status: 429, headers: { 'retry-after': '7' } }));
     assertRetryable(await failure(directory(HOOK_TOKEN).disable('bob@example.com')), /^user webhook answered 429 to POST \(retry after 7s\)$/, '7s');
-    fake.failWith(() => ({ status: 500, json: { error: `db down for ${HOOK_TOKEN}` } }));
+    fake.failWith(() => ({ status: 500, body: { error: `db down for ${HOOK_TOKEN}` } }));
     assertRetryable(await failure(directory(HOOK_TOKEN).disable('bob@example.com')), /^user webhook answered 500 to POST$/);
-    fake.failWith(() => ({ status: 404, json: { error: 'no_such_user' } }));
+    fake.failWith(() => ({ status: 404, body: { error: 'no_such_user' } }));
     assertRejected(await failure(directory(HOOK_TOKEN).disable('bob@example.com')), 'user webhook answered 404 to POST (no_such_user)');
   });
 });

@@ -1,0 +1,280 @@
+/**
+ * `npm run record-histories`: runs each workflow type and each playbook once on a fresh in-memory dev server with the
+ * real workers, and writes their histories to test/fixtures/histories/, which test/workflows/replay.test.ts replays
+ * against the current workflow code. Re-record after a deliberate, patched change; never to make a failing replay pass.
+ *
+ * The runs use second-long windows and blocks so each history is short and, where the workflow can end, ends cleanly.
+ * The control workflow, offence histories and login histories live for months by design: theirs are recorded once
+ * the interesting part has happened and the workflow is waiting again. No responders are configured, so the actions
+ * that reach ticket systems, directories and EDRs record `skipped`.
+ */
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { updateControlWorkflow } from '../activities/control.ts';
+import { createEdlEnforcer } from '../activities/enforce/edlEnforcer.ts';
+import { EdlFile } from '../activities/enforce/edlFile.ts';
+import { openDbipGeoIp } from '../activities/enrich/geoip.ts';
+import { signalIncident } from '../api/incidentStarter.ts';
+import { guardOf } from '../domain/actions/guard.ts';
+import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../domain/alert.ts';
+import { canonicalEntity } from '../domain/entity.ts';
+import type { IncidentInput, IncidentState } from '../domain/incident.ts';
+import { type PolicySnapshot, policySchema } from '../domain/policy.ts';
+import { startDevServer } from '../runtime/devServer.ts';
+import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
+import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
+import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
+import { setKillSwitchUpdate } from '../workflows/control.ts';
+import { blockWorkflowId, controlWorkflowId, loginHistoryWorkflowId, offenceHistoryWorkflowId } from '../workflows/ids.ts';
+import type { loginHistoryWorkflow } from '../workflows/logins.ts';
+import { approveSignal, type LoginSignal, loginsSignal, rejectSignal, statusQuery, verdictUpdate } from '../workflows/messages.ts';
+
+const projectDir = resolve(fileURLToPath(import.meta.url), '../..');
+const FIXTURES_DIR = join(projectDir, 'test/fixtures/histories');
+// Fixed names, so every recording has the same workflow ids and policy version and a re-run diffs only in times and ids.
+const TASK_QUEUE = 'riposte';
+const POLICY_VERSION = 'record-histories';
+const LINKS = { consoleBase: 'http://riposte.example', temporalUiBase: 'http://temporal-ui.example' };
+/** What every playbook gets unless a case says otherwise: one notification route, windows of seconds. */
+const SHORT = { notify: ['webhook'], reviewWindow: '3s', approvalTimeout: '1m' };
+
+function policyFor(playbook: string, settings: Record<string, unknown>): PolicySnapshot {
+  return { ...policySchema.parse({ enforcement: { points: ['edl'] }, playbooks: { [playbook]: { ...SHORT, ...settings } } }), version: POLICY_VERSION };
+}
+
+function log(line: string): void {
+  process.stderr.write(`record-histories: ${line}\n`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => ok(port));
+    }).once('error', fail);
+  });
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Recorder {
+  client: Client;
+  /** The recorded histories by file name; written only once every case has run. */
+  histories: Map<string, string>;
+}
+
+async function record(recorder: Recorder, file: string, handle: WorkflowHandle): Promise<void> {
+  recorder.histories.set(`${file}.json`, `${historyToJSON(await handle.fetchHistory())}\n`);
+  log(`recorded ${file}`);
+}
+
+/** Waits for a workflow that runs on to be idle (no task or activity pending), so its history ends between tasks. */
+async function settled(handle: WorkflowHandle): Promise<void> {
+  await until(`${handle.workflowId} to settle`, async () => {
+    const { raw } = await handle.describe();
+    return !raw.pendingWorkflowTask && (raw.pendingActivities?.length ?? 0) === 0 ? true : undefined;
+  });
+}
+
+function alert(id: string, fields: Omit<AlertSummary, 'id' | 'source' | 'count' | 'receivedAt'>): AlertSummary {
+  return { id, source: 'generic', count: 1, receivedAt: new Date().toISOString(), ...fields };
+}
+
+/** Raises an incident the way the alerts route does: signal-with-start of `<playbook>:<entity>` with one batch. */
+async function raise(recorder: Recorder, policy: PolicySnapshot, playbook: string, entity: string, alerts: AlertSummary[]) {
+  const id = `${playbook}:${entity}`;
+  const input: IncidentInput = { playbook, entity, policy, links: LINKS };
+  await signalIncident(recorder.client, TASK_QUEUE, id, input, addToBatch(EMPTY_BATCH, alerts));
+  return recorder.client.workflow.getHandle(id);
+}
+
+async function statusIs(handle: WorkflowHandle, wanted: IncidentState['status']): Promise<void> {
+  await until(`${handle.workflowId} to be ${wanted}`, async () => ((await handle.query(statusQuery)).status === wanted ? true : undefined));
+}
+
+/** Approve mode: a person approves, the 2 s block expires inside the review window and becomes an offence. */
+async function bruteForceApproved(recorder: Recorder): Promise<void> {
+  const address = '203.0.113.10';
+  const policy = policyFor('brute-force', { mode: 'approve', blockDuration: '2s', reviewWindow: '5s' });
+  const incident = await raise(recorder, policy, 'brute-force', address, [alert('fixture-brute-force-approved', { type: 'auth.failure', severity: 6, sourceIp: address })]);
+  await statusIs(incident, 'awaiting_approval');
+  await incident.signal(approveSignal, { by: 'alice', comment: 'seen in the VPN logs' });
+  await incident.result();
+  const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
+  await block.result();
+  const offences = recorder.client.workflow.getHandle(offenceHistoryWorkflowId(address));
+  await settled(offences);
+  await record(recorder, 'incidentWorkflow-brute-force-approved', incident);
+  await record(recorder, 'blockWorkflow-expired', block);
+  await record(recorder, 'offenceHistoryWorkflow-one-offence', offences);
+}
+
+/** Auto mode: the block is applied at once, then a false-positive verdict reverts it, which withdraws the lease. */
+async function bruteForceFalsePositive(recorder: Recorder): Promise<void> {
+  const address = '203.0.113.20';
+  const policy = policyFor('brute-force', { mode: 'auto', blockDuration: '1h', reviewWindow: '5s' });
+  const incident = await raise(recorder, policy, 'brute-force', address, [alert('fixture-brute-force-false-positive', { type: 'auth.failure', severity: 6, sourceIp: address })]);
+  await statusIs(incident, 'contained');
+  await incident.executeUpdate(verdictUpdate, { args: [{ verdict: 'false_positive', by: 'alice', comment: 'our scanner' }] });
+  await incident.result();
+  const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
+  await block.result();
+  await record(recorder, 'incidentWorkflow-brute-force-false-positive', incident);
+  await record(recorder, 'blockWorkflow-withdrawn', block);
+}
+
+/** The kill switch is on when an automatic block comes due: the incident waits, paused, until an admin resumes. */
+async function bruteForceKillSwitch(recorder: Recorder): Promise<void> {
+  const address = '203.0.113.30';
+  const policy = policyFor('brute-force', { mode: 'auto', blockDuration: '2s', reviewWindow: '5s' });
+  await updateControlWorkflow(recorder.client, TASK_QUEUE, setKillSwitchUpdate, { paused: true, by: 'admin', reason: 'change freeze' });
+  const incident = await raise(recorder, policy, 'brute-force', address, [alert('fixture-brute-force-kill-switch', { type: 'auth.failure', severity: 6, sourceIp: address })]);
+  await statusIs(incident, 'paused');
+  await updateControlWorkflow(recorder.client, TASK_QUEUE, setKillSwitchUpdate, { paused: false, by: 'admin' });
+  await incident.result();
+  await record(recorder, 'incidentWorkflow-brute-force-kill-switch', incident);
+}
+
+/**
+ * A sign-in in London, then one in Seattle ten minutes later: the login history raises the impossible-travel incident.
+ * The addresses are only looked up in the offline GeoIP database.
+ */
+async function impossibleTravel(recorder: Recorder): Promise<void> {
+  const user = canonicalEntity('user', 'traveller@example.com');
+  const policy = policyFor('impossible-travel', {});
+  const incident: IncidentInput = { playbook: 'impossible-travel', entity: user, policy, links: LINKS };
+  const london = Date.now() - 20 * 60_000;
+  const logins = recorder.client.workflow.getHandle(loginHistoryWorkflowId(user));
+  const signIn = async (alertId: string, address: string, at: number) => {
+    const signal: LoginSignal = { logins: [{ address, occurredAt: new Date(at).toISOString(), alertId, source: 'generic', severity: 5 }], incident };
+    await recorder.client.workflow.signalWithStart<typeof loginHistoryWorkflow, [LoginSignal]>('loginHistoryWorkflow', {
+      workflowId: logins.workflowId, taskQueue: TASK_QUEUE, args: [{ user }], signal: loginsSignal, signalArgs: [signal],
+    });
+  };
+  await signIn('fixture-login-london', '81.2.69.142', london);
+  await settled(logins);
+  await signIn('fixture-login-seattle', '54.240.196.1', london + 10 * 60_000);
+  const raised = recorder.client.workflow.getHandle(`impossible-travel:${user}`);
+  await until('the impossible-travel incident', () => raised.describe().then(() => true, () => undefined));
+  await raised.result();
+  await settled(logins);
+  await record(recorder, 'loginHistoryWorkflow-impossible-travel', logins);
+  await record(recorder, 'incidentWorkflow-impossible-travel', raised);
+}
+
+/** A click on a phishing link: a ticket and the domain on the feed, at once in auto mode. */
+async function phishing(recorder: Recorder): Promise<void> {
+  const user = canonicalEntity('user', 'clicker@example.com');
+  const policy = policyFor('phishing', { mode: 'auto', domainBlockDuration: '1h' });
+  const incident = await raise(recorder, policy, 'phishing', user, [
+    alert('fixture-phishing', { type: 'phishing.click', severity: 7, user, url: 'https://login.phish.example/reset', sourceIp: '192.0.2.44' }),
+  ]);
+  await incident.result();
+  await record(recorder, 'incidentWorkflow-phishing', incident);
+}
+
+/** Tagging and isolating a host wait for a person; one approval releases both. */
+async function lateralMovement(recorder: Recorder): Promise<void> {
+  const host = canonicalEntity('host', 'ws-0042.corp.example');
+  const policy = policyFor('lateral-movement', { mode: 'approve' });
+  const incident = await raise(recorder, policy, 'lateral-movement', host, [
+    alert('fixture-lateral-movement', { type: 'process.lateral_movement', severity: 8, host, user: 'svc-backup' }),
+  ]);
+  await statusIs(incident, 'awaiting_approval');
+  await incident.signal(approveSignal, { by: 'alice' });
+  await incident.result();
+  await record(recorder, 'incidentWorkflow-lateral-movement', incident);
+}
+
+/** Disabling an account waits for a person, who rejects it; the ticket is opened anyway. */
+async function accountCompromise(recorder: Recorder): Promise<void> {
+  const user = canonicalEntity('user', 'victim@example.com');
+  const policy = policyFor('account-compromise', { mode: 'approve' });
+  const incident = await raise(recorder, policy, 'account-compromise', user, [
+    alert('fixture-account-compromise', { type: 'account.compromise', severity: 9, user, sourceIp: '198.51.100.7' }),
+  ]);
+  await statusIs(incident, 'awaiting_approval');
+  await incident.signal(rejectSignal, { by: 'bob', reason: 'the user confirmed the sign-ins' });
+  await incident.result();
+  await record(recorder, 'incidentWorkflow-account-compromise', incident);
+}
+
+/** Replaces the fixtures with this recording: a case renamed or dropped must not leave its old file behind. */
+async function writeFixtures(histories: Map<string, string>): Promise<void> {
+  await mkdir(FIXTURES_DIR, { recursive: true });
+  for (const name of await readdir(FIXTURES_DIR)) {
+    if (name.endsWith('.json') && !histories.has(name)) await rm(join(FIXTURES_DIR, name));
+  }
+  for (const [name, json] of [...histories].sort()) await writeFile(join(FIXTURES_DIR, name), json);
+}
+
+async function main(): Promise<void> {
+  const cli = findTemporalBinary('temporal', { explicitPath: process.env.TEMPORAL_CLI_PATH, envPath: process.env.PATH, projectDir });
+  if (!cli) throw new Error(NO_TEMPORAL_CLI_HELP);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const scratch = await mkdtemp(join(tmpdir(), 'riposte-record-'));
+  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), namespace: 'default' });
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  try {
+    const client = new Client({ connection, namespace: 'default' });
+    await registerSearchAttributes(client, 'default');
+    const guardPolicy = policyFor('brute-force', {});
+    const workers = await createRiposteWorkers({
+      connection: nativeConnection,
+      client,
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      enforcementTaskQueue: `${TASK_QUEUE}-enforcement`,
+      enforcementPoints: [createEdlEnforcer(new EdlFile(join(scratch, 'edl.json')))],
+      maxEnforcementActionsPerSecond: guardPolicy.enforcement.maxActionsPerSecond,
+      guard: guardOf(guardPolicy),
+      notifiers: [],
+      geoip: await openDbipGeoIp(),
+    });
+    const running = workers.map((worker) => worker.run());
+    const recorder: Recorder = { client, histories: new Map() };
+    try {
+      // One after another: the control workflow's history then holds the kill switch and the admissions in one order.
+      await bruteForceKillSwitch(recorder);
+      await bruteForceApproved(recorder);
+      await bruteForceFalsePositive(recorder);
+      await impossibleTravel(recorder);
+      await phishing(recorder);
+      await lateralMovement(recorder);
+      await accountCompromise(recorder);
+      const control = client.workflow.getHandle(controlWorkflowId(TASK_QUEUE));
+      await settled(control);
+      await record(recorder, 'controlWorkflow-kill-switch', control);
+    } finally {
+      for (const worker of workers) worker.shutdown();
+      await Promise.all(running);
+    }
+    await writeFixtures(recorder.histories);
+    log(`wrote ${recorder.histories.size} histories to ${FIXTURES_DIR}`);
+  } finally {
+    await nativeConnection.close();
+    await connection.close();
+    await server.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`record-histories: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
