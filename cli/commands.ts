@@ -1,10 +1,14 @@
 /** The `riposte` commands: their options, help and what each asks of the API. `cli/riposte.ts` runs them. */
 import { parseArgs } from 'node:util';
+import { canonicalEntity, ENTITY_KINDS } from '../domain/entity.ts';
 import { INCIDENT_STATUSES } from '../domain/incident.ts';
+import { playbookByName } from '../playbooks/index.ts';
 import { PolicyError, loadPolicy } from '../runtime/policyFile.ts';
 import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts';
 import { clean, CliError, UsageError } from './errors.ts';
-import { type BlockView, formatBlocks, formatIncident, formatIncidents, type IncidentListItem, type IncidentView } from './format.ts';
+import {
+  type BlockView, type ExplanationView, formatBlocks, formatExplanation, formatIncident, formatIncidents, type IncidentListItem, type IncidentView,
+} from './format.ts';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -42,13 +46,39 @@ const API_OPTIONS: Record<string, OptionSpec> = {
 };
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
 
-const incidentPath = (id: string, action = '') => `/v1/incidents/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
+/**
+ * An id as the operator typed it, made canonical (`phishing:Alice@Example.org` → `phishing:alice@example.org`) so it
+ * names the workflow. Anything that is no incident id goes to the API as typed: its 404 lists the forms ids take.
+ */
+function canonicalIncidentId(id: string): string {
+  const colon = id.indexOf(':');
+  const playbook = colon < 0 ? undefined : playbookByName(id.slice(0, colon));
+  if (!playbook) return id;
+  try {
+    return `${playbook.name}:${canonicalEntity(playbook.entityKind, id.slice(colon + 1))}`;
+  } catch {
+    return id;
+  }
+}
+
+const incidentPath = (id: string, action = '') => `/v1/incidents/${encodeURIComponent(canonicalIncidentId(id))}${action ? `/${action}` : ''}`;
 const str = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
+
+const ID_HELP = 'ID is <playbook>:<entity>, e.g. brute-force:203.0.113.7, phishing:alice@example.org, lateral-movement:ws-042.corp.example or impossible-travel:corp\\alice (quote it in a shell); any spelling of the entity is made canonical.';
 
 interface SignalAnswer {
   id: string;
   signal: string;
   by: string;
+  /** approve only: approvals given with this one, and how many the wait needs. */
+  approvals?: { given: number; needed: number };
+}
+
+function signalDone(past: string, answer: SignalAnswer): string {
+  const done = `${past} ${clean(answer.id)} (as ${clean(answer.by)})`;
+  const { given, needed } = answer.approvals ?? { given: 1, needed: 1 };
+  if (needed <= 1) return done;
+  return `${done}: ${given} of ${needed} approvals${given < needed ? '; another person must approve' : ''}`;
 }
 
 /** approve, reject, pause and resume: one signal through the API, which checks the incident's state first. */
@@ -57,19 +87,19 @@ function incidentAction(name: string, past: string, summary: string, description
     name,
     args: ['ID'],
     summary,
-    description,
+    description: `${description}\n${ID_HELP}`,
     options: textOption ? { [textOption.name]: { type: 'string', value: 'TEXT', help: textOption.help } } : {},
     api: true,
     async run({ api, args, values, print }) {
       const body = textOption && str(values[textOption.name]) !== undefined ? { [textOption.name]: str(values[textOption.name]) } : {};
       const answer = await api().call<SignalAnswer>('POST', incidentPath(args[0]!, name), { body });
-      print(values.json ? JSON.stringify(answer, null, 2) : `${past} ${clean(answer.id)} (as ${clean(answer.by)})`);
+      print(values.json ? JSON.stringify(answer, null, 2) : signalDone(past, answer));
     },
   };
 }
 
 const COMMANDS: CommandSpec[] = [
-  incidentAction('approve', 'approved', 'approve an incident that awaits approval', 'Approves the containment the incident planned. Answers 409 (exit 1) unless the incident is awaiting approval.', { name: 'comment', help: 'recorded with the approval' }),
+  incidentAction('approve', 'approved', 'approve an incident that awaits approval', 'Approves the containment the incident planned. Answers 409 (exit 1) unless the incident is awaiting approval, or when\nyou already approved it: an action the policy gives `approvals: 2` needs two different people.', { name: 'comment', help: 'recorded with the approval' }),
   incidentAction('reject', 'rejected', 'reject an incident that awaits approval', 'Rejects the planned containment; nothing is blocked. Answers 409 (exit 1) unless the incident is awaiting approval.', { name: 'reason', help: 'recorded with the rejection' }),
   incidentAction('pause', 'paused', "hold an incident's containment", 'No containment of this incident starts until `riposte resume ID`. Answers 409 (exit 1) when it is already paused or finished.', { name: 'reason', help: 'recorded with the pause' }),
   incidentAction('resume', 'resumed', 'let a paused incident go on', 'Lifts a pause set with `riposte pause`. Answers 409 (exit 1) when the incident is not paused.'),
@@ -80,6 +110,7 @@ const COMMANDS: CommandSpec[] = [
     description: [
       'VERDICT is true_positive or false_positive. A false positive lifts the incident\'s blocks at once, everywhere.',
       'One verdict per incident, while it is open (its review window): otherwise 409, exit 1. You are recorded as its author.',
+      ID_HELP,
     ].join('\n'),
     options: { comment: { type: 'string', value: 'TEXT', help: 'recorded with the verdict' } },
     api: true,
@@ -93,7 +124,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'status',
     args: ['ID'],
     summary: 'show an incident: status, plan, actions and timeline',
-    description: 'Shows one incident (e.g. brute-force:203.0.113.7) with its timeline; --json prints the API answer as it is.',
+    description: `Shows one incident with its timeline; --json prints the API answer as it is.\n${ID_HELP}`,
     options: {},
     api: true,
     async run({ api, args, values, print }) {
@@ -109,14 +140,33 @@ const COMMANDS: CommandSpec[] = [
     options: {
       status: { type: 'string', value: 'STATUS', help: `only this status: ${INCIDENT_STATUSES.join(', ')}` },
       playbook: { type: 'string', value: 'NAME', help: 'only this playbook, e.g. brute-force' },
-      entity: { type: 'string', value: 'IP', help: 'only incidents about this address' },
+      entity: { type: 'string', value: 'ENTITY', help: 'only incidents about this address, user, host, domain or URL' },
+      kind: { type: 'string', value: 'KIND', help: `read --entity as ${ENTITY_KINDS.join(', ')} (default: any it can be)` },
       limit: { type: 'string', value: 'N', help: 'at most N incidents (default 50, at most 500)' },
     },
     api: true,
     async run({ api, values, print }) {
-      const query = { status: str(values.status), playbook: str(values.playbook), entity: str(values.entity), limit: str(values.limit) };
+      const query = { status: str(values.status), playbook: str(values.playbook), entity: str(values.entity), kind: str(values.kind), limit: str(values.limit) };
       const answer = await api().call<{ incidents: IncidentListItem[] }>('GET', '/v1/incidents', { query });
       print(values.json ? JSON.stringify(answer, null, 2) : formatIncidents(answer.incidents));
+    },
+  },
+  {
+    name: 'explain',
+    args: ['ENTITY'],
+    summary: 'say why an address, user, host, domain or URL is or is not acted on now',
+    description: [
+      'Shows the verdict (acted on, not acted on, no incident) and why: the incidents about ENTITY (open first, then recent)',
+      'with their playbook, policy version, mode, status, plan, alerts, approvals and actions; an address\'s active block;',
+      'the allowlist entry or protect pattern of the current policy that covers it; the kill switch and circuit breaker.',
+      'ENTITY is read as whatever kind it can be (203.0.113.7, alice@example.org, corp\\alice, ws-042.corp.example,',
+      'https://login.example.net/x); --kind says which when a name could be two (a host and a domain, a host and a login).',
+    ].join('\n'),
+    options: { kind: { type: 'string', value: 'KIND', help: `read ENTITY as ${ENTITY_KINDS.join(', ')}` } },
+    api: true,
+    async run({ api, args, values, print }) {
+      const answer = await api().call<ExplanationView>('GET', `/v1/explain/${encodeURIComponent(args[0]!)}`, { query: { kind: str(values.kind) } });
+      print(values.json ? JSON.stringify(answer, null, 2) : formatExplanation(answer));
     },
   },
   {

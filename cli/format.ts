@@ -1,7 +1,9 @@
+import type { BlockView as ExplainedBlock, Explanation } from '../api/routes/explain.ts';
 import type { IncidentState, TimelineEntry } from '../domain/incident.ts';
 import { clean } from './errors.ts';
 
 export type IncidentView = IncidentState & { timeline?: TimelineEntry[] };
+export type ExplanationView = Explanation;
 
 export interface BlockView {
   address: string;
@@ -86,4 +88,54 @@ export function formatIncidents(incidents: IncidentListItem[]): string {
     clean(i.startedAt),
   ]);
   return table(['ID', 'STATUS', 'SEVERITY', 'STATE', 'STARTED'], rows);
+}
+
+const VERDICT_TEXT: Record<Explanation['verdict'], string> = { acted_on: 'acted on', not_acted_on: 'not acted on', no_incident: 'no incident' };
+
+function blockLine(block: ExplainedBlock): string {
+  if (!block.running) return `${clean(block.workflowId)} ended`;
+  const errors = Object.entries(block.pointErrors ?? {}).map(([point, error]) => `; ${clean(point)} failed: ${clean(error)}`).join('');
+  return `${clean(block.workflowId)} ${clean(block.state ?? 'running')} until ${clean(block.expiresAt ?? '(applying)')} at ${(block.points ?? []).map(clean).join(', ') || '(unknown)'}${errors}`;
+}
+
+/** `riposte explain`: the verdict and why first, then each incident as the operator would check it. */
+export function formatExplanation(e: Explanation): string {
+  const cover = [
+    e.policy.allowlisted ? `allowlisted by ${clean(e.policy.allowlisted)}` : '',
+    e.policy.protectedBy ? `protected by ${clean(e.policy.protectedBy)}` : '',
+  ].filter(Boolean);
+  const lines = [
+    `${clean(e.entity)} (${clean(e.kind)}): ${VERDICT_TEXT[e.verdict] ?? clean(e.verdict)}`,
+    field('policy', [clean(e.policy.version), ...cover].join(', ')),
+    ...list('why', e.reasons.map(clean)),
+  ];
+  if (e.block) {
+    lines.push(field('block', blockLine(e.block)));
+    lines.push(...list('leases', (e.block.leases ?? []).map((l) => `${clean(l.requester)} until ${clean(l.until)}`)));
+  }
+  if (e.incidents.length === 0) return lines.join('\n');
+  lines.push('', 'incidents');
+  for (const i of e.incidents) {
+    lines.push('', `${clean(i.id)}  ${clean(i.status ?? 'unknown')}${i.paused ? ' (paused)' : ''}  ${i.open ? 'open' : 'closed'} since ${clean(i.startedAt)}`);
+    lines.push(field('why', clean(i.reason)));
+    if (i.mode !== undefined) lines.push(field('mode', `${clean(i.mode)}, policy ${clean(i.policyVersion)}`));
+    if (i.alerts) {
+      const samples = i.alerts.sampleIds.length > 0 ? `; e.g. ${i.alerts.sampleIds.map(clean).join(', ')}` : '';
+      lines.push(field('alerts', `${i.alerts.count} counted in ${i.alerts.received} alert(s); max severity ${i.alerts.maxSeverity}${samples}`));
+    }
+    if (i.plan) lines.push(...list('plan', i.plan.map(clean)));
+    if (i.approvals && (i.approvals.needed !== null || i.approvals.given.length > 0)) {
+      const given = i.approvals.given.map((a) => `${clean(a.by)} at ${clean(a.at)}`).join(', ');
+      lines.push(field('approvals', `${i.approvals.given.length} of ${i.approvals.needed ?? 1}${given ? `: ${given}` : ''}`));
+    }
+    if (i.decision) lines.push(field('decision', `${clean(i.decision.decision)} by ${clean(i.decision.by)} at ${clean(i.decision.at)}${i.decision.comment ? `: ${clean(i.decision.comment)}` : ''}`));
+    if (i.verdict) lines.push(field('verdict', `${clean(i.verdict.verdict)} by ${clean(i.verdict.by)}`));
+    if (i.actions) {
+      lines.push(...list('actions', i.actions.map((a) => {
+        const block = a.block ? ` [${blockLine(a.block)}]` : '';
+        return `${clean(a.outcome).padEnd(8)}  ${clean(a.kind)} ${clean(a.target)}: ${clean(a.detail)}${a.error ? ` (error: ${clean(a.error)})` : ''}${block}`;
+      })));
+    }
+  }
+  return lines.join('\n');
 }

@@ -37,7 +37,9 @@ export function installSdkLogging(logger: Logger, level: LogLevel): void {
 export type TemporalTarget = Config['temporal'] & { address: string };
 
 /** The main and enforcement workers, as configured; the caller runs them. */
-export async function buildWorkers(config: Config, temporal: TemporalTarget, client: Client, policy: PolicySnapshot): Promise<Worker[]> {
+export async function buildWorkers(config: Config, temporal: TemporalTarget, client: Client, policy: PolicySnapshot, logger: Logger): Promise<Worker[]> {
+  // Each adapter is on or off with the variables that turn it on, so a missing integration is visible at start-up.
+  logger.info('response adapters', { adapters: config.responders.notes });
   return createRiposteWorkers({
     connection: await connectWorker(temporal),
     client,

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const registered = await registerSearchAttributes(client, temporal.namespace);
   if (registered.length > 0) logger.info('registered search attributes', { registered });
 
-  const workers = await buildWorkers(config, temporal, client, policy);
+  const workers = await buildWorkers(config, temporal, client, policy, logger);
   const server = await listenApi(apiConfig, client, policyReloadedOnHangup(config.policyFile, policy, logger), logger, temporalUiUrl);
 
   process.stdout.write([

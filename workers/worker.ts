@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const temporal = { ...config.temporal, address: config.temporal.address ?? 'localhost:7233' };
   const client = await connectClient(temporal);
   await registerSearchAttributes(client, temporal.namespace);
-  const workers = await buildWorkers(config, temporal, client, policy);
+  const workers = await buildWorkers(config, temporal, client, policy, logger);
   logger.info('workers running', { temporal: temporal.address, taskQueue: config.taskQueue, points: policy.enforcement.points, policy: policy.version });
   stopOnSignals(logger, () => workers.forEach((worker) => worker.shutdown()));
   await Promise.all(workers.map((worker) => worker.run()));

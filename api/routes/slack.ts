@@ -3,11 +3,14 @@ import express, { type Request, Router } from 'express';
 import { z } from 'zod';
 import { DEFAULT_FETCH_TIMEOUT_MS, postJson } from '../../activities/notify/notification.ts';
 import { escapeMrkdwn, SLACK_ACTIONS } from '../../activities/notify/slackNotifier.ts';
+import { approvalRefusal } from '../../domain/responsePlan.ts';
 import { isIncidentId } from '../../playbooks/index.ts';
+import type { IncidentState } from '../../domain/incident.ts';
 import { approveSignal, rejectSignal, statusQuery } from '../../workflows/messages.ts';
 import { describeNeeded, type Role, roleGrants } from '../access.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 import { SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, verifySlackSignature } from '../slackSignature.ts';
+import { INCIDENT_ID_FORMS } from './incidents.ts';
 
 /** A Slack user mapped to a principal of the principals file; the principal's role decides what a click may do. */
 export interface SlackUser {
@@ -40,7 +43,7 @@ function clickSchema(responseUrlPrefix: string) {
     user: z.object({ id: z.string().min(1).max(64) }),
     actions: z.array(z.object({
       action_id: z.enum([SLACK_ACTIONS.approve, SLACK_ACTIONS.reject]),
-      value: z.string().max(300).refine(isIncidentId, 'an incident id such as brute-force:203.0.113.7'),
+      value: z.string().max(300).refine(isIncidentId, `an incident id: ${INCIDENT_ID_FORMS}`),
     })).min(1),
     response_url: z.url({ protocol: /^https?$/ }).refine((url) => new URL(url).href.startsWith(responseUrlPrefix), `must start with ${responseUrlPrefix}`),
   }).transform((payload) => ({
@@ -68,13 +71,15 @@ function parseClick(body: Buffer, schema: ReturnType<typeof clickSchema>): Click
 }
 
 type SlackReply =
-  | { response_type: 'ephemeral'; replace_original: false; text: string }
+  | { response_type: 'ephemeral' | 'in_channel'; replace_original: false; text: string }
   | { replace_original: true; text: string };
 
 /** Seen only by the user who clicked; the incident message stays as it was. */
 const toClicker = (text: string): SlackReply => ({ response_type: 'ephemeral', replace_original: false, text });
 /** Replaces the incident message, so its buttons cannot be clicked again. */
 const toChannel = (text: string): SlackReply => ({ replace_original: true, text });
+/** A new message in the channel, leaving the incident message and its buttons for the next approver. */
+const besideMessage = (text: string): SlackReply => ({ response_type: 'in_channel', replace_original: false, text });
 
 /**
  * `POST /v1/slack/actions`, Slack's interactivity request URL: the Approve and Reject buttons of the incident message.
@@ -127,18 +132,26 @@ export function slackRouter({ client, slack, maxBodyBytes, now = Date.now, log }
       return toClicker(`Nothing was done: your Riposte principal ${user.principal} has role ${user.role}; approving and rejecting need role ${describeNeeded('responder')}.`);
     }
     const handle = client.workflow.getHandle(incidentId);
-    let status: string;
+    let state: IncidentState;
     try {
-      status = (await handle.query(statusQuery)).status;
+      state = await handle.query(statusQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return toClicker(`Nothing was done: there is no incident ${incidentId}.`);
       throw err;
     }
-    if (status !== 'awaiting_approval') return toClicker(`Nothing was done: incident ${incidentId} is ${status}, not awaiting approval.`);
+    if (state.status !== 'awaiting_approval') return toClicker(`Nothing was done: incident ${incidentId} is ${state.status}, not awaiting approval.`);
     const via = `via Slack (${slackUserId})`;
     if (action === SLACK_ACTIONS.approve) {
+      // As at the API: a second click by the same person is told why it does not count, not silently ignored.
+      const given = state.approvals ?? [];
+      const needed = state.approvalsNeeded ?? 1;
+      const refused = approvalRefusal(user.principal, given, undefined);
+      if (refused) return toClicker(`Nothing was done: ${refused} (${given.length} of ${needed} approvals given).`);
       await handle.signal(approveSignal, { by: user.principal, comment: via });
-      return toChannel(`:white_check_mark: ${incidentId} approved by ${user.principal} ${via}.`);
+      if (given.length + 1 < needed) {
+        return besideMessage(`:ballot_box_with_check: ${incidentId} approved by ${user.principal} ${via}: ${given.length + 1} of ${needed} approvals; another person must approve.`);
+      }
+      return toChannel(`:white_check_mark: ${incidentId} approved by ${user.principal} ${via}${needed > 1 ? `: ${needed} of ${needed} approvals` : ''}.`);
     }
     await handle.signal(rejectSignal, { by: user.principal, reason: via });
     return toChannel(`:no_entry: ${incidentId} rejected by ${user.principal} ${via}: nothing will be blocked.`);
