@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', jsonBody(deps.maxBodyBytes));
   app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links, coalesceWindowMs: deps.coalesceWindowMs }));
   app.use(incidentsRouter({ client: deps.client }));
-  app.use(blocksRouter({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue: deps.enforcementTaskQueue, policy: deps.policy }));
+  app.use(blocksRouter({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue: deps.enforcementTaskQueue, policy: deps.policy, links: deps.links }));
   app.use(controlRouter({ client: deps.client, taskQueue: deps.taskQueue }));
   app.use(explainRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy }));
   app.use(auditRouter({ audit: deps.audit }));

@@ -15,6 +15,8 @@ export interface IncidentInput {
   entity: string;
   /** The principal who asked, for an incident a person started by hand: they may not approve it themselves. */
   requestedBy?: string;
+  /** What they asked for. */
+  request?: { durationMs: number; reason: string };
   policy: PolicySnapshot;
   /** Where operators look at an incident; links in notifications. */
   links: { consoleBase?: string; temporalUiBase?: string };
@@ -73,6 +75,8 @@ export interface IncidentState {
   playbook: string;
   entity: string;
   entityKind: EntityKind;
+  /** For an incident a person started by hand: who, since they may not approve it. */
+  requestedBy?: string;
   status: IncidentStatus;
   mode: Mode;
   policyVersion: string;

@@ -4,10 +4,11 @@ import { accountCompromise } from './account-compromise.ts';
 import { bruteForce } from './brute-force.ts';
 import { impossibleTravel } from './impossible-travel.ts';
 import { lateralMovement } from './lateral-movement.ts';
+import { manualBlock } from './manual-block.ts';
 import { phishing } from './phishing.ts';
 import type { Playbook } from './playbook.ts';
 
-export const playbooks: readonly Playbook[] = [bruteForce, impossibleTravel, phishing, lateralMovement, accountCompromise];
+export const playbooks: readonly Playbook[] = [bruteForce, impossibleTravel, phishing, lateralMovement, accountCompromise, manualBlock];
 
 export function findPlaybook(alert: Alert): Playbook | undefined {
   return playbooks.find((playbook) => playbook.matches(alert));

@@ -13,6 +13,8 @@ export interface Facts {
   previousIncidents: number;
   /** Earlier blocks of the entity that ran to expiry within the policy's offence memory (addresses only). */
   priorOffences: number;
+  /** What a person asked for, for an incident started by hand. */
+  request?: { durationMs: number; reason: string };
 }
 
 /**

@@ -33,7 +33,7 @@ import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
 import { setKillSwitchUpdate } from '../workflows/control.ts';
 import { blockWorkflowId, controlWorkflowId, loginHistoryWorkflowId, offenceHistoryWorkflowId } from '../workflows/ids.ts';
 import type { loginHistoryWorkflow } from '../workflows/logins.ts';
-import { approveSignal, type LoginSignal, loginsSignal, rejectSignal, statusQuery, verdictUpdate } from '../workflows/messages.ts';
+import { approveSignal, blockStatusQuery, type LoginSignal, loginsSignal, rejectSignal, statusQuery, verdictUpdate } from '../workflows/messages.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../..');
 const FIXTURES_DIR = join(projectDir, 'test/fixtures/histories');
@@ -129,9 +129,11 @@ async function bruteForceFalsePositive(recorder: Recorder): Promise<void> {
   const policy = policyFor('brute-force', { mode: 'auto', blockDuration: '1h', reviewWindow: '5s' });
   const incident = await raise(recorder, policy, 'brute-force', address, [alert('fixture-brute-force-false-positive', { type: 'auth.failure', severity: 6, sourceIp: address })]);
   await statusIs(incident, 'contained');
+  // Contained means the block was requested; the verdict waits until it is applied, so every recording takes one path.
+  const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
+  await until('the block applied', async () => ((await block.query(blockStatusQuery)).state === 'active' ? true : undefined));
   await incident.executeUpdate(verdictUpdate, { args: [{ verdict: 'false_positive', by: 'alice', comment: 'our scanner' }] });
   await incident.result();
-  const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
   await block.result();
   await record(recorder, 'incidentWorkflow-brute-force-false-positive', incident);
   await record(recorder, 'blockWorkflow-withdrawn', block);

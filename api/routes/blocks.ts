@@ -3,6 +3,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { createBlockActivities } from '../../activities/blocks.ts';
 import { blockTargetField } from '../../domain/addressFields.ts';
+import { addToBatch, EMPTY_BATCH } from '../../domain/alert.ts';
+import type { IncidentInput } from '../../domain/incident.ts';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../../domain/duration.ts';
 import { allowlistOverlap, type CanonicalCidr, canonicalBlockTarget, canonicalCidr } from '../../domain/ip.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
@@ -10,8 +12,10 @@ import { blockWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery, unblockSignal } from '../../workflows/messages.ts';
 import { entityAttribute, expiresAtAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
 import { ENFORCEMENT_TASK_QUEUE } from '../../workflows/taskQueues.ts';
+import { manualBlock } from '../../playbooks/manual-block.ts';
 import { roleGrants } from '../access.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
+import { signalIncident } from '../incidentStarter.ts';
 
 /** Every block expires; a manual one may not be set for longer than this. */
 export const MAX_MANUAL_BLOCK = '365d';
@@ -41,9 +45,10 @@ export interface BlocksRouteDeps {
   /** The queue the enforcement workers poll; the workers' default unless they were given another. */
   enforcementTaskQueue?: string;
   policy: () => PolicySnapshot;
+  links?: IncidentInput['links'];
 }
 
-export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCEMENT_TASK_QUEUE, policy }: BlocksRouteDeps): Router {
+export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCEMENT_TASK_QUEUE, policy, links = {} }: BlocksRouteDeps): Router {
   const router = Router();
   // The same code path as an incident's block, so a manual block starts or extends the one `block:<ip>` workflow.
   const { requestBlock } = createBlockActivities({ client, taskQueue, enforcementTaskQueue });
@@ -65,8 +70,9 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
   /**
    * Unlike fail2ban's `banip`, a manual block is checked against the allowlist: an allowlisted address, or a range with
    * one inside it, is refused with 403 `allowlisted` before anything is started. A range wider than the policy's
-   * maxBlockWidth needs a person's approval: an admin's request is that approval, anyone else's is refused with 403
-   * `needs_approval`.
+   * maxBlockWidth needs other people's approval: it becomes the incident `manual-block:<range>`, which waits for the
+   * policy's `wide_block` approvals from principals other than the requester. An admin's request is itself the
+   * approval when the policy asks for one approval only.
    */
   router.post('/v1/blocks', async (req, res) => {
     const parsed = blockBody.safeParse(req.body ?? {});
@@ -77,12 +83,19 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     // Fails closed: an allowlist that cannot be read throws, and nothing is started.
     refuseAllowlisted(target, snapshot);
     const maxWidth = target.family === 4 ? snapshot.maxBlockWidth.ipv4 : snapshot.maxBlockWidth.ipv6;
-    if (target.prefix < maxWidth && !roleGrants(req.principal!.role, 'admin')) {
-      throw new HttpError(403, 'needs_approval', `ranges wider than /${maxWidth} need an admin: ${address} is a /${target.prefix}; an admin's request is the approval`, [
-        { path: 'ip', message: `wider than /${maxWidth}` },
-      ]);
-    }
     const by = req.principal!.name;
+    const approvals = snapshot.approvals.wide_block ?? 1;
+    if (target.prefix < maxWidth && (approvals > 1 || !roleGrants(req.principal!.role, 'admin'))) {
+      const id = `${manualBlock.name}:${target.text}`;
+      const input: IncidentInput = { playbook: manualBlock.name, entity: target.text, policy: snapshot, links, requestedBy: by, request: { durationMs, reason } };
+      const alert = { id: `manual:${by}:${Date.now()}`, source: 'generic' as const, type: 'manual.block', severity: 5, count: 1, receivedAt: new Date().toISOString() };
+      const { started } = await client.withDeadline(Date.now() + 10_000, () => signalIncident(client, taskQueue, id, input, addToBatch(EMPTY_BATCH, [alert])));
+      res.status(202).json({
+        address, incident: id, deduplicated: !started, status: 'awaiting_approval', approvalsNeeded: approvals, by,
+        message: `${target.text} is wider than /${maxWidth}: it is blocked once ${approvals > 1 ? `${approvals} other people approve` : 'another person approves'} incident ${id}`,
+      });
+      return;
+    }
     const { workflowId } = await client.withDeadline(Date.now() + 10_000, () => requestBlock({
       address,
       durationMs,

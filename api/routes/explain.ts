@@ -22,9 +22,10 @@ export interface EntityReading {
 }
 
 /**
- * The kinds a text is valid as, most likely first: an address, a URL, a user when it has `@` or `\`, a domain, a host,
- * then a bare login. A bare name is often both a host and a login, and a dotted one both a domain and a host, with the
- * same canonical text, so all of them are kept: incidents of any of those kinds are about it.
+ * The kinds a text is valid as, most likely first: an address, a URL, a user when it has `@` or `\`, a domain, a host.
+ * A dotted name is often both a domain and a host, and a host name also a bare login, with the same canonical text, so
+ * all of them are kept: incidents of any of those kinds are about it. A bare login is never a guess of its own, or an
+ * address in disguise such as `010.0.0.1` would be read as a user rather than refused.
  */
 const GUESS_ORDER: readonly ((text: string) => EntityKind | undefined)[] = [
   () => 'address',
@@ -32,7 +33,6 @@ const GUESS_ORDER: readonly ((text: string) => EntityKind | undefined)[] = [
   (text) => (/[@\\]/.test(text) ? 'user' : undefined),
   () => 'domain',
   () => 'host',
-  (text) => (/[@\\]/.test(text) ? undefined : 'user'),
 ];
 
 /** The kind whose refusal best says what is wrong, when a text is valid as none. */
@@ -66,6 +66,13 @@ export function readEntity(text: string, kind: EntityKind | undefined, field: st
       // Not this kind; the next may fit.
     }
   }
+  if (readings.some((r) => r.kind === 'host')) {
+    try {
+      readings.push({ kind: 'user', canonical: canonicalEntity('user', text) });
+    } catch {
+      // A host name no login can be: `dc01.`, with the root's dot.
+    }
+  }
   if (readings.length > 0) return readings;
   const likely = likelyKind(text);
   let reason = '';
@@ -74,7 +81,7 @@ export function readEntity(text: string, kind: EntityKind | undefined, field: st
   } catch (err) {
     reason = (err as Error).message;
   }
-  throw refused(`invalid ${field}`, `not an address, URL, user, domain or host name; read as ${likely === 'address' ? 'an' : 'a'} ${likely}: ${reason}`);
+  throw refused(`invalid ${field}`, `not an address, URL, user, domain or host name; read as ${likely === 'url' ? 'a URL' : `${article(likely)} ${likely}`}: ${reason}`);
 }
 
 /** A string literal of Temporal's visibility query language, in which `\` escapes. */

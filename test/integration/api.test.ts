@@ -2,18 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
-import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testKey, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 describe('ingest API with the worker and the dev server', () => {
   const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', reviewWindow: '1m' } } });
+  // Alerts sent through this API start incidents whose blocks need two people's approval.
+  const twoPerson = testPolicy({ approvals: { block: 2 }, playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', reviewWindow: '1m', notify: [] } } });
+  const reviewer = testKey('reviewer', 'responder');
   let riposte: TestRiposte;
   let api: TestApi;
+  let twoPersonApi: TestApi;
   before(async () => {
     riposte = await startRiposte({ policy });
-    api = await startApi(riposte, policy, { feedToken: 'feed-token-for-the-firewall-0123' });
+    api = await startApi(riposte, policy, { feedToken: 'feed-token-for-the-firewall-0123', keys: [reviewer.spec] });
+    twoPersonApi = await startApi(riposte, twoPerson);
   });
   after(async () => {
     await api?.close();
+    await twoPersonApi?.close();
     await riposte?.stop();
   });
 
@@ -68,6 +74,30 @@ describe('ingest API with the worker and the dev server', () => {
       return r.text.split('\n').includes(ip) ? undefined : true;
     });
     assert.equal((await api.call('DELETE', `/v1/blocks/${ip}`)).status, 404);
+  });
+
+  test('the two-person rule: the answer counts approvals, and a second approval by the same principal gets 409', async () => {
+    const ip = uniqueAddress();
+    assert.equal((await twoPersonApi.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip, count: 12 })).status, 202);
+    const id = `brute-force:${ip}`;
+    const state = (check: (s: any) => boolean, what: string) => eventually(what, async () => {
+      const r = await api.call('GET', `/v1/incidents/${id}`);
+      return r.json && check(r.json) ? r.json : undefined;
+    });
+    assert.equal((await state((s) => s.status === 'awaiting_approval', 'awaiting approval')).approvalsNeeded, 2);
+
+    const first = await api.call('POST', `/v1/incidents/${id}/approve`, { comment: 'one' });
+    assert.deepEqual([first.status, first.json.approvals], [202, { given: 1, needed: 2 }]);
+    await state((s) => s.approvals?.length === 1, 'the first approval recorded');
+    const again = await api.call('POST', `/v1/incidents/${id}/approve`, { comment: 'me again' });
+    assert.deepEqual([again.status, again.json.error, again.json.message], [409, 'conflict', `${first.json.by} has already approved; another person must give the next approval`]);
+
+    const second = await api.call('POST', `/v1/incidents/${id}/approve`, {}, reviewer.auth);
+    assert.deepEqual([second.status, second.json.by, second.json.approvals], [202, 'reviewer', { given: 2, needed: 2 }]);
+    const contained = await state((s) => s.status === 'contained', 'contained');
+    assert.deepEqual(contained.approvals.map((a: { by: string }) => a.by), [first.json.by, 'reviewer']);
+    assert.ok(!contained.timeline.some((e: { event: string }) => e.event === 'approve_ignored'), 'the refused approval never reached the workflow');
+    await api.call('DELETE', `/v1/blocks/${ip}`);
   });
 
   test('unauthenticated requests get 401 and start nothing', async () => {

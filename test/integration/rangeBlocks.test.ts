@@ -15,7 +15,7 @@ import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createNftablesEnforcer, removeNftablesTable } from '../../activities/enforce/nftablesEnforcer.ts';
 import { canonicalBlockTarget } from '../../domain/ip.ts';
-import { blockStatusQuery, unblockSignal } from '../../workflows/messages.ts';
+import { approveSignal, blockStatusQuery, rejectSignal, statusQuery, timelineQuery, unblockSignal } from '../../workflows/messages.ts';
 import { createNetnsPair, type HttpServer, type NetnsPair, netnsSkipReason } from '../support/netns.ts';
 import { eventually, startApi, startRiposte, testKey, type TestApi, type TestRiposte, testPolicy } from '../support/temporal.ts';
 
@@ -67,14 +67,23 @@ describe('an admin blocks a range through the API: its packets are dropped, the 
   const feed = async () => (await api.call('GET', '/v1/feeds/blocklist.txt')).text.split('\n').filter(Boolean);
   const listed = async () => (await api.call('GET', '/v1/blocks')).json.blocks as Array<{ address: string; workflowId: string; expiresAt: string | null }>;
 
-  it('a responder may not block it: 403 needs_approval, and nothing starts', async () => {
-    const refused = await api.call('POST', '/v1/blocks', { ip: range, duration: '1h', reason: 'botnet range' }, rita.auth);
-    assert.equal(refused.status, 403, refused.text);
-    assert.equal(refused.json.error, 'needs_approval');
-    assert.equal(refused.json.message, `ranges wider than /27 need an admin: ${range} is a /26; an admin's request is the approval`);
-    assert.deepEqual(refused.json.issues, [{ path: 'ip', message: 'wider than /27' }]);
+  it('a responder\'s request waits for another person, who is not the requester; nothing is blocked meanwhile', async () => {
+    const posted = await api.call('POST', '/v1/blocks', { ip: range, duration: '1h', reason: 'botnet range' }, rita.auth);
+    assert.equal(posted.status, 202, posted.text);
+    assert.deepEqual([posted.json.incident, posted.json.status, posted.json.approvalsNeeded, posted.json.by], [`manual-block:${range}`, 'awaiting_approval', 1, 'rita']);
+    const handle = riposte.client.workflow.getHandle(`manual-block:${range}`);
+    await eventually('awaiting approval', async () => ((await handle.query(statusQuery)).status === 'awaiting_approval' ? true : undefined));
+    await handle.signal(approveSignal, { by: 'rita' });
+    const timeline = await eventually('the requester\'s approval refused', async () => {
+      const entries = await handle.query(timelineQuery);
+      return entries.some((e) => e.event === 'approve_ignored' && e.by === 'rita') ? entries : undefined;
+    });
+    assert.match(timeline.find((e) => e.event === 'approve_ignored')!.detail!, /rita asked for this action and cannot approve it/);
+    assert.equal((await handle.query(statusQuery)).status, 'awaiting_approval');
     await assert.rejects(riposte.client.workflow.getHandle(`block:${range}`).describe(), WorkflowNotFoundError);
     assert.equal((await curl(attackerRangeIp)).stdout, 'ok');
+    await handle.signal(rejectSignal, { by: 'admin', reason: 'the next test blocks it directly' });
+    await eventually('rejected', async () => ((await handle.query(statusQuery)).status === 'rejected' ? true : undefined));
   });
 
   it('an admin\'s request is the approval: block:<range> starts, and the kernel drops the range', async () => {
@@ -126,11 +135,12 @@ describe('range requests the API refuses start nothing; the enforcement activiti
   }
 
   it('a responder\'s range wider than the default maximum (/48 for IPv6) needs approval; a /64 does not', async () => {
-    const refused = await api.call('POST', '/v1/blocks', { ip: '2001:DB8:FF00::/40', reason: 'whole provider' }, rita.auth);
-    assert.equal(refused.status, 403, refused.text);
-    assert.equal(refused.json.error, 'needs_approval');
-    assert.match(refused.json.message, /^ranges wider than \/48 need an admin: 2001:db8:ff00::\/40 is a \/40/);
-    await assertNoBlockWorkflow('2001:db8:ff00::/40');
+    const held = await api.call('POST', '/v1/blocks', { ip: '2001:DB8:FE00::/40', reason: 'whole provider' }, rita.auth);
+    assert.equal(held.status, 202, held.text);
+    assert.equal(held.json.incident, 'manual-block:2001:db8:fe00::/40');
+    assert.match(held.json.message, /^2001:db8:fe00::\/40 is wider than \/48: it is blocked once another person approves/);
+    await assertNoBlockWorkflow('2001:db8:fe00::/40');
+    await riposte.client.workflow.getHandle('manual-block:2001:db8:fe00::/40').signal(rejectSignal, { by: 'admin', reason: 'test over' });
 
     const range = uniqueRange64();
     const allowed = await api.call('POST', '/v1/blocks', { ip: range, duration: '1h', reason: 'one subnet' }, rita.auth);

@@ -96,6 +96,7 @@ describe('roles: every route with every principal', () => {
       // An invalid query: the route's own 400 shows the request got past the guard, whether or not an audit trail is wired.
       { method: 'GET', path: '/v1/audit?since=not-a-time', needs: 'viewer', allowed: [400] },
       { method: 'GET', path: '/v1/control', needs: 'viewer', allowed: [200] },
+      { method: 'GET', path: `/v1/explain/${encodeURIComponent(pending)}`, needs: 'viewer', allowed: [200] },
       { method: 'POST', path: '/v1/control/pause', needs: 'admin', refusedBody: { reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'POST', path: '/v1/control/resume', needs: 'admin', refusedBody: {}, allowedBody: () => malformed, allowed: [400] },
       { method: 'POST', path: '/v1/control/breaker/reset', needs: 'admin', refusedBody: {}, allowedBody: () => malformed, allowed: [400] },

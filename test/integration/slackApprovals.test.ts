@@ -34,8 +34,11 @@ interface Click {
 
 describe('Slack approvals: POST /v1/slack/actions', () => {
   const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'approve', approvalTimeout: '1h', blockDuration: '1h', reviewWindow: '5m', notify: [] } } });
+  // Alerts sent through twoPersonApi start incidents whose blocks need two people's approval.
+  const twoPerson = testPolicy({ approvals: { block: 2 }, playbooks: { 'brute-force': { mode: 'approve', approvalTimeout: '1h', blockDuration: '1h', reviewWindow: '5m', notify: [] } } });
   let riposte: TestRiposte;
   let api: TestApi;
+  let twoPersonApi: TestApi;
   let slackHooks: HttpReceiver;
   let slackApi: { url: string; close(): Promise<void> };
   const logged: { message: string; fields: Record<string, unknown> }[] = [];
@@ -69,6 +72,7 @@ describe('Slack approvals: POST /v1/slack/actions', () => {
   before(async () => {
     riposte = await startRiposte({ policy });
     api = await startApi(riposte, policy);
+    twoPersonApi = await startApi(riposte, twoPerson);
     slackHooks = await startReceiver();
     slackApi = await listen({ signingSecret: SIGNING_SECRET, users: [rita, ana, vic], responseUrlPrefix: `${slackHooks.url}/` });
   });
@@ -76,6 +80,7 @@ describe('Slack approvals: POST /v1/slack/actions', () => {
     await slackApi?.close();
     await slackHooks?.close();
     await api?.close();
+    await twoPersonApi?.close();
     await riposte?.stop();
   });
 
@@ -119,9 +124,9 @@ describe('Slack approvals: POST /v1/slack/actions', () => {
   }
   const reply = (responseUrl: string) => eventually(`a reply at ${responseUrl}`, () => repliesTo(responseUrl)[0]);
 
-  async function awaitingIncident(): Promise<string> {
+  async function awaitingIncident(via = api): Promise<string> {
     const ip = uniqueAddress();
-    assert.equal((await api.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip, count: 12 })).status, 202);
+    assert.equal((await via.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip, count: 12 })).status, 202);
     const id = `brute-force:${ip}`;
     await eventually(`${id} awaiting approval`, async () => ((await incident(id)).status === 'awaiting_approval' ? true : undefined));
     return id;
@@ -153,6 +158,32 @@ describe('Slack approvals: POST /v1/slack/actions', () => {
     assert.deepEqual(await decisionsSent(id), ['approve']);
     assert.deepEqual(await reply(answer.responseUrl), { replace_original: true, text: `:white_check_mark: ${id} approved by rita via Slack (U0RITA0001).` });
     assert.deepEqual(logged, [], 'no failure was logged');
+  });
+
+  test('two approvals needed: the first is posted beside the message, the same person again is told why, a second person completes it', async () => {
+    const id = await awaitingIncident(twoPersonApi);
+    const first = await click({ user: rita.slackUserId, action: 'riposte_approve', incident: id });
+    assert.equal(first.status, 200);
+    assert.deepEqual(await reply(first.responseUrl), {
+      response_type: 'in_channel',
+      replace_original: false,
+      text: `:ballot_box_with_check: ${id} approved by rita via Slack (U0RITA0001): 1 of 2 approvals; another person must approve.`,
+    });
+    await eventually('the first approval recorded', async () => ((await incident(id)).approvals?.length === 1 ? true : undefined));
+
+    const again = await click({ user: rita.slackUserId, action: 'riposte_approve', incident: id });
+    assert.deepEqual(await reply(again.responseUrl), {
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: 'Nothing was done: rita has already approved; another person must give the next approval (1 of 2 approvals given).',
+    });
+    assert.deepEqual(await decisionsSent(id), ['approve'], 'the repeated click sent nothing');
+    assert.equal((await incident(id)).status, 'awaiting_approval');
+
+    const last = await click({ user: ana.slackUserId, action: 'riposte_approve', incident: id });
+    assert.deepEqual(await reply(last.responseUrl), { replace_original: true, text: `:white_check_mark: ${id} approved by ana via Slack (W0ANA00001): 2 of 2 approvals.` });
+    const state = await settled(id, 'contained');
+    assert.deepEqual(state.approvals.map((a: { by: string }) => a.by), ['rita', 'ana']);
   });
 
   test('a mapped admin rejects: the incident is rejected by the principal, nothing is blocked', async () => {

@@ -216,6 +216,7 @@ function newState(input: IncidentInput, playbook: Playbook, policy: PlaybookPoli
     playbook: input.playbook,
     entity: input.entity,
     entityKind: playbook.entityKind,
+    ...(input.requestedBy !== undefined ? { requestedBy: input.requestedBy } : {}),
     status: 'triage',
     mode: policy.mode,
     policyVersion: input.policy.version,

@@ -56,5 +56,6 @@ export async function gatherFacts(incident: Incident): Promise<Facts> {
     geo: state.geo,
     previousIncidents: state.previousIncidents ?? 0,
     priorOffences: state.priorOffences ?? 0,
+    ...(incident.input.request ? { request: incident.input.request } : {}),
   };
 }
