@@ -34,18 +34,12 @@ export function createBlockActivities({ client, taskQueue, enforcementTaskQueue 
      * has ended means the block already ended (expired or lifted), which is not a failure.
      */
     async withdrawBlock({ lease, requester, by, reason }: { lease: BlockLease; requester: string; by: string; reason: string }): Promise<'withdrawn' | 'already_ended'> {
-      const signal = { requester, by, reason };
-      try {
-        await client.workflow.getHandle(lease.workflowId, lease.runId).signal(withdrawSignal, signal);
-        return 'withdrawn';
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
+      // The current run of the chain: the lease's own run, or a continuation of it that carries its leases.
       const current = client.workflow.getHandle(lease.workflowId);
       try {
-        const { runs = [], state } = await current.query(blockStatusQuery);
-        if (!runs.includes(lease.runId) || state === 'removed') return 'already_ended';
-        await current.signal(withdrawSignal, signal);
+        const { runs = [], state, leases = {} } = await current.query(blockStatusQuery);
+        if (!runs.includes(lease.runId) || state === 'removed' || !leases[requester]) return 'already_ended';
+        await current.signal(withdrawSignal, { requester, by, reason });
         return 'withdrawn';
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return 'already_ended';

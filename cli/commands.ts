@@ -177,7 +177,8 @@ const COMMANDS: CommandSpec[] = [
       'Starts the block workflow block:<IP>, or extends it: a block is never shortened. Every block expires.',
       'IP is an address or a range such as 203.0.113.0/24 or 2001:db8:1:2::/64; a range with host bits set',
       '(203.0.113.7/24) is refused rather than widened. A range wider than the policy\'s maxBlockWidth (default /24 and',
-      '/48) needs an admin key: an admin\'s request is the approval, anyone else\'s is refused (403, exit 1).',
+      '/48) becomes the incident manual-block:<range>, blocked once other people approve it (an admin\'s request is the',
+      'approval when the policy asks for one).',
       'An address on the policy\'s allowlist, or a range with one inside it, is refused (403, exit 1) and nothing is',
       'started. You are recorded as the one who asked.',
     ].join('\n'),
@@ -188,8 +189,10 @@ const COMMANDS: CommandSpec[] = [
     api: true,
     async run({ api, args, values, print }) {
       const body = { ip: args[0], reason: str(values.reason), ...(str(values.duration) !== undefined ? { duration: str(values.duration) } : {}) };
-      const answer = await api().call<{ address: string; workflowId: string; duration: string; by: string; expiresAt?: string }>('POST', '/v1/blocks', { body });
+      const answer = await api().call<{ address: string; workflowId: string; duration: string; by: string; expiresAt?: string; incident?: string; message?: string }>('POST', '/v1/blocks', { body });
       if (values.json) print(JSON.stringify(answer, null, 2));
+      // A range wider than maxBlockWidth became an incident that waits for other people's approval.
+      else if (answer.incident) print(`${clean(answer.message)} (as ${clean(answer.by)})`);
       else if (answer.expiresAt) print(`blocking ${clean(answer.address)} until ${clean(answer.expiresAt)} (workflow ${clean(answer.workflowId)}, as ${clean(answer.by)})`);
       else print(`block of ${clean(answer.address)} for ${clean(answer.duration)} requested (workflow ${clean(answer.workflowId)}, as ${clean(answer.by)})`);
     },

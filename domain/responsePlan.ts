@@ -113,3 +113,18 @@ export function responseStatus(actions: readonly ActionRecord[], steps: readonly
   if (refused.length > 0 && refused.length === containment.length) return refused.some((a) => a.kind === 'block') ? 'allowlisted' : 'protected';
   return 'responded';
 }
+
+/** What the playbook's routes are told when the response is over: the sentence a person reads first. */
+export function responseSummary(status: IncidentStatus, actions: readonly ActionRecord[], plan: readonly string[]): string {
+  const what = (outcome: string) => actions.filter((a) => a.outcome === outcome && a.kind !== 'notify').map((a) => a.detail);
+  const skipped = what('skipped');
+  switch (status) {
+    case 'contained': return `Done: ${what('done').join('; ')}`;
+    case 'responded': return `Done: ${what('done').join('; ') || 'nothing to do'}${skipped.length > 0 ? `; skipped: ${skipped.join('; ')}` : ''}`;
+    case 'observed': return `Would ${plan.join('; ')} (observe mode)`;
+    case 'failed': return `FAILED: ${actions.filter((a) => a.outcome === 'failed').map((a) => `${a.detail}: ${a.error}`).join('; ')}`;
+    case 'allowlisted':
+    case 'protected': return `Not done: ${what('refused').join('; ')}`;
+    default: return status;
+  }
+}

@@ -9,7 +9,6 @@
  * that reach ticket systems, directories and EDRs record `skipped`.
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +33,7 @@ import { setKillSwitchUpdate } from '../workflows/control.ts';
 import { blockWorkflowId, controlWorkflowId, loginHistoryWorkflowId, offenceHistoryWorkflowId } from '../workflows/ids.ts';
 import type { loginHistoryWorkflow } from '../workflows/logins.ts';
 import { approveSignal, blockStatusQuery, type LoginSignal, loginsSignal, rejectSignal, statusQuery, verdictUpdate } from '../workflows/messages.ts';
+import { freePort } from '../runtime/freePort.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../..');
 const FIXTURES_DIR = join(projectDir, 'test/fixtures/histories');
@@ -52,14 +52,6 @@ function log(line: string): void {
   process.stderr.write(`record-histories: ${line}\n`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    }).once('error', fail);
-  });
-}
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -82,7 +74,10 @@ async function record(recorder: Recorder, file: string, handle: WorkflowHandle):
   log(`recorded ${file}`);
 }
 
-/** Waits for a workflow that runs on to be idle (no task or activity pending), so its history ends between tasks. */
+/**
+ * Waits for a workflow to be idle (no task or activity pending): before recording one that runs on, so its history
+ * ends between tasks, and before a signal, so it lands in a task of its own in every recording.
+ */
 async function settled(handle: WorkflowHandle): Promise<void> {
   await until(`${handle.workflowId} to settle`, async () => {
     const { raw } = await handle.describe();
@@ -95,9 +90,9 @@ function alert(id: string, fields: Omit<AlertSummary, 'id' | 'source' | 'count' 
 }
 
 /** Raises an incident the way the alerts route does: signal-with-start of `<playbook>:<entity>` with one batch. */
-async function raise(recorder: Recorder, policy: PolicySnapshot, playbook: string, entity: string, alerts: AlertSummary[]) {
+async function raise(recorder: Recorder, policy: PolicySnapshot, playbook: string, entity: string, alerts: AlertSummary[], byHand: Pick<IncidentInput, 'requestedBy' | 'request'> = {}) {
   const id = `${playbook}:${entity}`;
-  const input: IncidentInput = { playbook, entity, policy, links: LINKS };
+  const input: IncidentInput = { playbook, entity, policy, links: LINKS, ...byHand };
   await signalIncident(recorder.client, TASK_QUEUE, id, input, addToBatch(EMPTY_BATCH, alerts));
   return recorder.client.workflow.getHandle(id);
 }
@@ -112,6 +107,7 @@ async function bruteForceApproved(recorder: Recorder): Promise<void> {
   const policy = policyFor('brute-force', { mode: 'approve', blockDuration: '2s', reviewWindow: '5s' });
   const incident = await raise(recorder, policy, 'brute-force', address, [alert('fixture-brute-force-approved', { type: 'auth.failure', severity: 6, sourceIp: address })]);
   await statusIs(incident, 'awaiting_approval');
+  await settled(incident);
   await incident.signal(approveSignal, { by: 'alice', comment: 'seen in the VPN logs' });
   await incident.result();
   const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
@@ -132,6 +128,7 @@ async function bruteForceFalsePositive(recorder: Recorder): Promise<void> {
   // Contained means the block was requested; the verdict waits until it is applied, so every recording takes one path.
   const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
   await until('the block applied', async () => ((await block.query(blockStatusQuery)).state === 'active' ? true : undefined));
+  await settled(incident);
   await incident.executeUpdate(verdictUpdate, { args: [{ verdict: 'false_positive', by: 'alice', comment: 'our scanner' }] });
   await incident.result();
   await block.result();
@@ -197,6 +194,7 @@ async function lateralMovement(recorder: Recorder): Promise<void> {
     alert('fixture-lateral-movement', { type: 'process.lateral_movement', severity: 8, host, user: 'svc-backup' }),
   ]);
   await statusIs(incident, 'awaiting_approval');
+  await settled(incident);
   await incident.signal(approveSignal, { by: 'alice' });
   await incident.result();
   await record(recorder, 'incidentWorkflow-lateral-movement', incident);
@@ -210,9 +208,29 @@ async function accountCompromise(recorder: Recorder): Promise<void> {
     alert('fixture-account-compromise', { type: 'account.compromise', severity: 9, user, sourceIp: '198.51.100.7' }),
   ]);
   await statusIs(incident, 'awaiting_approval');
+  await settled(incident);
   await incident.signal(rejectSignal, { by: 'bob', reason: 'the user confirmed the sign-ins' });
   await incident.result();
   await record(recorder, 'incidentWorkflow-account-compromise', incident);
+}
+
+/**
+ * A person asks to block a range wider than maxBlockWidth: the incident waits for someone else, ignores the
+ * requester's own approval (the two-person rule), blocks once another person approves, and the block expires.
+ */
+async function manualBlock(recorder: Recorder): Promise<void> {
+  const range = '198.51.100.0/22';
+  const policy = policyFor('manual-block', { mode: 'approve', reviewWindow: '5s' });
+  const incident = await raise(recorder, policy, 'manual-block', range, [alert('fixture-manual-block', { type: 'manual.block', severity: 5 })], {
+    requestedBy: 'carol', request: { durationMs: 2_000, reason: 'scanner farm' },
+  });
+  await statusIs(incident, 'awaiting_approval');
+  await settled(incident);
+  await incident.signal(approveSignal, { by: 'carol' });
+  await settled(incident);
+  await incident.signal(approveSignal, { by: 'alice' });
+  await incident.result();
+  await record(recorder, 'incidentWorkflow-manual-block', incident);
 }
 
 /** Replaces the fixtures with this recording: a case renamed or dropped must not leave its old file behind. */
@@ -259,6 +277,7 @@ async function main(): Promise<void> {
       await phishing(recorder);
       await lateralMovement(recorder);
       await accountCompromise(recorder);
+      await manualBlock(recorder);
       const control = client.workflow.getHandle(controlWorkflowId(TASK_QUEUE));
       await settled(control);
       await record(recorder, 'controlWorkflow-kill-switch', control);

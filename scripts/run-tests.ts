@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../runtime/devServer.ts';
 import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
+import { freePort } from '../runtime/freePort.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -24,14 +24,6 @@ async function testFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    }).once('error', fail);
-  });
-}
 
 async function main(): Promise<number> {
   const requested = process.argv.slice(2);

@@ -1,5 +1,6 @@
 import {
-  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler, upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditContext } from '../activities/audit/record.ts';
 import type { EnforcementActivities } from '../activities/enforce/index.ts';
@@ -70,7 +71,13 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
     state.lastRequestedBy = requestedBy;
     state.reason = reason;
     const requester = request.incidentId ?? requestedBy;
-    for (const [key, lease] of Object.entries(leases)) if (lease.until <= Date.now()) delete leases[key];
+    for (const [key, lease] of Object.entries(leases)) {
+      if (lease.until > Date.now()) continue;
+      delete leases[key];
+      // An incident whose lease ran out while the block goes on for others saw its own block expire; runs recorded
+      // before this told nobody, so they replay without the signal.
+      if (lease.incident && patched('tell-expired-leases')) void tell(key, 'expired');
+    }
     leases[requester] = { until: Math.max(leases[requester]?.until ?? 0, Date.now() + durationMs), incident: request.incidentId !== undefined };
     // A repeat request never shortens a block; it can only push the expiry out.
     const expiresAt = Math.max(state.expiresAt, Date.now() + durationMs);
@@ -136,12 +143,16 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
   await tellIncidents();
   return state;
 
-  /** Incidents holding a lease show that their block ended; one already closed has nothing left to show it in. */
+  /** Incidents holding a lease show that their block ended. */
   async function tellIncidents(): Promise<void> {
-    const { workflowId, runId } = workflowInfo();
-    const ended = { workflowId, runId, address: state.address, how: unblockedBy === undefined ? 'expired' as const : 'lifted' as const, by: unblockedBy };
     const incidents = Object.entries(leases).filter(([, lease]) => lease.incident).map(([id]) => id);
-    await Promise.all(incidents.map((id) => getExternalWorkflowHandle(id).signal(blockEndedSignal, ended).catch(() => undefined)));
+    await Promise.all(incidents.map((id) => tell(id, unblockedBy === undefined ? 'expired' : 'lifted', unblockedBy)));
+  }
+
+  /** One already closed has nothing left to show it in, so a failed signal is no failure. */
+  async function tell(incidentId: string, how: 'expired' | 'lifted', by?: string): Promise<void> {
+    const { workflowId, runId } = workflowInfo();
+    await getExternalWorkflowHandle(incidentId).signal(blockEndedSignal, { workflowId, runId, address: state.address, how, by }).catch(() => undefined);
   }
 
   async function applyEverywhere(expiresAt: number): Promise<void> {

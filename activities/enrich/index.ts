@@ -7,15 +7,17 @@ import type { GeoIpLookup, GeoIpResult } from './geoip.ts';
 export interface Enrichment {
   /** Addresses only. */
   geo?: GeoIpResult;
-  /** Earlier incidents about the same entity, from Temporal's visibility store. */
-  previousIncidents: number;
+  /** Earlier incidents about the same entity, from Temporal's visibility store; unknown for a `domain\\user` name. */
+  previousIncidents?: number;
 }
 
 export function createEnrichActivities({ geoip, client }: { geoip: GeoIpLookup; client: Client }) {
   return {
     async enrichEntity({ kind, entity }: { kind: EntityKind; entity: string }): Promise<Enrichment> {
-      // Canonical entities carry no quote or backslash (domain/entity.ts), so they are safe inside the query's quotes.
-      if (/["\\]/.test(entity)) throw new Error('entity is not canonical');
+      // Canonical entities carry no quote (domain/entity.ts), so they are safe inside the query's quotes. A down-level
+      // user name's backslash has no spelling the visibility store matches exactly, so its count stays unknown.
+      if (entity.includes('"')) throw new Error('entity is not canonical');
+      if (entity.includes('\\')) return {};
       const query = `${entityAttribute.name} = "${entity}" AND WorkflowType = "incidentWorkflow" AND ExecutionStatus != "Running"`;
       const { count } = await client.workflow.count(query);
       if (kind !== 'address' || entity.includes('/')) return { previousIncidents: count };

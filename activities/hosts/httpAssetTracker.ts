@@ -47,7 +47,7 @@ export function createHttpAssetTracker(opts: HttpAssetTrackerOptions): AssetTrac
   }
 
   return {
-    name: 'http',
+    name: 'asset-tracker',
     async tag(host, tag, comment): Promise<HostActionResult> {
       const { ref } = await send('PUT', host, tag, comment);
       return { detail: `tagged ${host} ${tag} in the asset tracker`, ref };
@@ -65,7 +65,7 @@ export const httpAssetTrackerSettings = z.object({
 });
 
 export const httpAssetTracker: AdapterDefinition<AssetTracker, typeof httpAssetTrackerSettings> = {
-  name: 'http',
+  name: 'asset-tracker',
   description: 'Asset tags over HTTP: PUT/DELETE {RIPOSTE_ASSET_URL}/assets/{host}/tags/{tag}',
   requires: ['RIPOSTE_ASSET_URL'],
   settings: httpAssetTrackerSettings,

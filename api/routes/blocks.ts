@@ -133,7 +133,9 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     const handle = client.workflow.getHandle(blockWorkflowId(address));
     try {
       const description = await handle.describe();
-      if (description.status.name !== 'RUNNING') throw new HttpError(404, 'not_found', `${address} is not blocked`);
+      // A block being removed, or telling its incidents that it ended, is no longer a block to lift.
+      const lifting = description.status.name === 'RUNNING' && ['removing', 'removed'].includes((await handle.query(blockStatusQuery)).state);
+      if (description.status.name !== 'RUNNING' || lifting) throw new HttpError(404, 'not_found', `${address} is not blocked`);
       await handle.signal(unblockSignal, { by: req.principal!.name, reason: body.data.reason });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `${address} is not blocked`);

@@ -84,14 +84,30 @@ export function readEntity(text: string, kind: EntityKind | undefined, field: st
   throw refused(`invalid ${field}`, `not an address, URL, user, domain or host name; read as ${likely === 'url' ? 'a URL' : `${article(likely)} ${likely}`}: ${reason}`);
 }
 
-/** A string literal of Temporal's visibility query language, in which `\` escapes. */
-const quoted = (text: string) => `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+/** How many listed workflows an entity lookup reads at most, when the visibility store cannot match it exactly. */
+export const MAX_SCANNED = 1000;
 
-/** The visibility clause for incidents about any of the readings' canonical texts. */
-export function entityClause(readings: readonly EntityReading[]): string {
+export interface EntityFilter {
+  /** A visibility clause listing at least the incidents about the entity. */
+  clause: string;
+  /** Whether a listed workflow's entity attribute is the entity. */
+  matches(entity: string | null | undefined): boolean;
+}
+
+/**
+ * Canonical texts carry no `"`, so they sit inside the query's quotes as they are. A down-level user's `\` is another
+ * matter: visibility stores disagree on escaping it (the dev server's SQLite keeps `\\` as two characters), so such a
+ * text is listed by the part before the `\` and checked here.
+ */
+export function entityFilter(readings: readonly EntityReading[]): EntityFilter {
   const texts = [...new Set(readings.map((r) => r.canonical))];
-  const clauses = texts.map((text) => `${entityAttribute.name} = ${quoted(text)}`);
-  return clauses.length === 1 ? clauses[0]! : `(${clauses.join(' OR ')})`;
+  const clauses = texts.map((text) => (text.includes('\\')
+    ? `${entityAttribute.name} STARTS_WITH "${text.slice(0, text.indexOf('\\'))}"`
+    : `${entityAttribute.name} = "${text}"`));
+  return {
+    clause: clauses.length === 1 ? clauses[0]! : `(${clauses.join(' OR ')})`,
+    matches: (entity) => entity !== null && entity !== undefined && texts.includes(entity),
+  };
 }
 
 const explainQuery = z.object({ kind: z.enum(ENTITY_KINDS).optional() }).strict();
@@ -169,8 +185,9 @@ export interface ExplainRouteDeps {
  *     block?: {...}, policy: { version, allowlisted?, protectedBy? } }
  *
  * - `entity`, `kind`: the canonical text and the kind it was read as (an incident's kind wins over a guess);
- * - `verdict`: `acted_on` while a containment action is in effect (a block still running, a host isolated, a user
- *   disabled…); `no_incident` when no incident names it and no block holds it; else `not_acted_on`;
+ * - `verdict`: `acted_on` while a containment action is in effect (a block running and applied at one enforcement
+ *   point at least, a host isolated, a user disabled…); `no_incident` when no incident names it and no block workflow
+ *   runs for it; else `not_acted_on`;
  * - `reasons`: sentences for a person: what is in effect, or why not (each incident's status, the allowlist or a
  *   protect pattern of the current policy, the kill switch, the circuit breaker);
  * - `incidents`: up to 20, open first then the most recently closed: `{ id, playbook, open, startedAt, closedAt,
@@ -204,7 +221,7 @@ export function explainRouter({ client, taskQueue, policy }: ExplainRouteDeps): 
     const cover = coverOf(kind, canonical, snapshot);
     const activeBlock = block?.running ? block : undefined;
     const inEffect = incidents.flatMap((incident) => (incident.actions ?? []).filter(isInEffect).map((action) => ({ incident, action })));
-    const verdict = inEffect.length > 0 || activeBlock ? 'acted_on' : incidents.length > 0 ? 'not_acted_on' : 'no_incident';
+    const verdict = inEffect.length > 0 || (activeBlock && holds(activeBlock)) ? 'acted_on' : incidents.length > 0 || activeBlock ? 'not_acted_on' : 'no_incident';
 
     const reasons: string[] = [];
     for (const { incident, action } of inEffect) reasons.push(`${incident.id}: ${action.detail}${action.block?.expiresAt ? ` until ${action.block.expiresAt}` : ''}`);
@@ -240,20 +257,27 @@ const playbookOf = (id: string) => id.slice(0, id.indexOf(':'));
 async function incidentsFor(client: Client, readings: readonly EntityReading[]): Promise<WorkflowExecutionInfo[]> {
   const ids = new Set(readings.flatMap((r) => playbooksOf(r.kind).map((name) => `${name}:${r.canonical}`)));
   const found = new Map<string, WorkflowExecutionInfo>();
-  const query = `WorkflowType = "incidentWorkflow" AND ${entityClause(readings)}`;
-  for await (const wf of client.workflow.list({ query, pageSize: MAX_INCIDENTS })) {
-    if (ids.has(wf.workflowId) && !found.has(wf.workflowId)) found.set(wf.workflowId, wf);
-    if (found.size >= MAX_INCIDENTS) break;
+  const filter = entityFilter(readings);
+  let scanned = 0;
+  for await (const wf of client.workflow.list({ query: `WorkflowType = "incidentWorkflow" AND ${filter.clause}`, pageSize: MAX_INCIDENTS })) {
+    if (ids.has(wf.workflowId) && filter.matches(wf.typedSearchAttributes.get(entityAttribute)) && !found.has(wf.workflowId)) found.set(wf.workflowId, wf);
+    if (found.size >= MAX_INCIDENTS || ++scanned >= MAX_SCANNED) break;
   }
   return [...found.values()];
 }
 
 const playbooksOf = (kind: EntityKind) => playbooks.filter((p) => p.entityKind === kind).map((p) => p.name);
 
-/** A containment action whose effect lasts: done, and for a block, its workflow still running. */
+/** Where a running block is applied; undefined when its workflow did not say (no worker answered). */
+const appliedAt = (block: BlockView) => block.points?.filter((point) => !block.pointErrors?.[point]);
+
+/** A running block that holds at one enforcement point at least: one whose every point failed blocks nothing. */
+const holds = (block: BlockView) => block.running && (appliedAt(block)?.length ?? 1) > 0;
+
+/** A containment action whose effect lasts: done, and for a block, its workflow still blocking. */
 function isInEffect(action: ExplainedAction): boolean {
   if (action.outcome !== 'done' || !actionKind(action.kind)?.containment) return false;
-  return action.block === undefined || action.block.running;
+  return action.block === undefined || holds(action.block);
 }
 
 /** Reads block workflows once per request, however many incidents name the same one. */
@@ -289,10 +313,13 @@ async function readBlock(client: Client, workflowId: string): Promise<BlockView 
 
 function describeBlock(address: string, block: BlockView): string {
   const holders = (block.leases ?? []).map((l) => l.requester);
-  const where = block.points && block.points.length > 0 ? ` at ${block.points.join(', ')}` : '';
-  const until = block.expiresAt ? ` until ${block.expiresAt}` : '';
+  const applied = appliedAt(block);
   const errors = Object.entries(block.pointErrors ?? {}).map(([point, error]) => `${point} failed: ${error}`);
-  return `${address} is blocked${where}${until} (${block.workflowId}, ${block.state ?? 'state unknown'}${holders.length > 0 ? `, held by ${holders.join(', ')}` : ''})${errors.length > 0 ? `; ${errors.join('; ')}` : ''}`;
+  const workflow = `${block.workflowId}, ${block.state ?? 'state unknown'}${holders.length > 0 ? `, held by ${holders.join(', ')}` : ''}`;
+  if (applied?.length === 0) return `${address} is not blocked anywhere, though ${block.workflowId} runs (${block.state ?? 'state unknown'}): ${errors.join('; ')}`;
+  const where = applied ? ` at ${applied.join(', ')}` : '';
+  const until = block.expiresAt ? ` until ${block.expiresAt}` : '';
+  return `${address} is blocked${where}${until} (${workflow})${errors.length > 0 ? `; ${errors.join('; ')}` : ''}`;
 }
 
 /** The incident's state: queried while it runs, its workflow's result once closed. */

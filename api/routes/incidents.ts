@@ -8,7 +8,7 @@ import { isIncidentId, playbooks } from '../../playbooks/index.ts';
 import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate } from '../../workflows/messages.ts';
 import { entityAttribute, playbookAttribute, severityAttribute, statusAttribute, verdictAttribute } from '../../workflows/searchAttributes.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
-import { entityClause, readEntity } from './explain.ts';
+import { type EntityFilter, entityFilter, MAX_SCANNED, readEntity } from './explain.ts';
 
 const TERMINAL: ReadonlySet<IncidentStatus> = new Set(['contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'below_threshold', 'reverted', 'closed']);
 
@@ -70,9 +70,13 @@ export function incidentsRouter({ client }: { client: Client }): Router {
     const clauses = ['WorkflowType = "incidentWorkflow"'];
     if (status) clauses.push(`${statusAttribute.name} = "${status}"`);
     if (playbook) clauses.push(`${playbookAttribute.name} = "${playbook}"`);
-    if (entity !== undefined) clauses.push(entityClause(readEntity(entity, kind, 'query.entity')));
+    const about: EntityFilter | undefined = entity === undefined ? undefined : entityFilter(readEntity(entity, kind, 'query.entity'));
+    if (about) clauses.push(about.clause);
     const incidents = [];
+    let scanned = 0;
     for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      if (++scanned > MAX_SCANNED) break;
+      if (about && !about.matches(wf.typedSearchAttributes.get(entityAttribute))) continue;
       incidents.push({
         id: wf.workflowId,
         status: wf.typedSearchAttributes.get(statusAttribute) ?? null,
@@ -119,12 +123,12 @@ export function incidentsRouter({ client }: { client: Client }): Router {
   const handle = (id: string) => client.workflow.getHandle(id);
   const notAwaitingApproval = (state: IncidentState) => (state.status === 'awaiting_approval' ? undefined : `incident is ${state.status}, not awaiting approval`);
 
-  // The workflow ignores a second approval by the same person (the two-person rule); refusing it here tells them so.
-  // The requester is not in the state, so only the workflow can refuse them, with `approve_ignored` in the timeline.
+  // The workflow ignores a second approval by the same person, or one by the person who asked for the action (the
+  // two-person rule), with only `approve_ignored` in its timeline; refusing it here tells them so.
   actionRoute(
     'approve',
     commentBody,
-    (state, by) => notAwaitingApproval(state) ?? approvalRefusal(by, state.approvals ?? [], undefined),
+    (state, by) => notAwaitingApproval(state) ?? approvalRefusal(by, state.approvals ?? [], state.requestedBy),
     (id, by, { comment }) => handle(id).signal(approveSignal, { by, comment }),
     (state) => ({ approvals: { given: (state.approvals ?? []).length + 1, needed: state.approvalsNeeded ?? 1 } }),
   );

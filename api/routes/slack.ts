@@ -145,7 +145,7 @@ export function slackRouter({ client, slack, maxBodyBytes, now = Date.now, log }
       // As at the API: a second click by the same person is told why it does not count, not silently ignored.
       const given = state.approvals ?? [];
       const needed = state.approvalsNeeded ?? 1;
-      const refused = approvalRefusal(user.principal, given, undefined);
+      const refused = approvalRefusal(user.principal, given, state.requestedBy);
       if (refused) return toClicker(`Nothing was done: ${refused} (${given.length} of ${needed} approvals given).`);
       await handle.signal(approveSignal, { by: user.principal, comment: via });
       if (given.length + 1 < needed) {

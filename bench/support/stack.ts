@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -9,6 +8,7 @@ import { stringify } from 'yaml';
 import { type DevServer, startDevServer } from '../../runtime/devServer.ts';
 import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
 import { findTemporalBinary } from '../../runtime/temporalCli.ts';
+import { freePort } from '../../runtime/freePort.ts';
 
 export const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
 export const BENCH_API_KEY = 'bench-key-0123456789abcdefghijklmnopqrstuv';
@@ -19,14 +19,6 @@ export function temporalCliPath(): string {
   return cli.path;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    }).once('error', fail);
-  });
-}
 
 /** A dev server persisted to SQLite, as `npm start` runs it, fresh for each scenario so counts start at zero. */
 export async function startBenchTemporal(dir: string): Promise<{ server: DevServer; client: Client; close(): Promise<void> }> {

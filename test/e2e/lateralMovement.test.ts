@@ -10,7 +10,8 @@ import { approveSignal, statusQuery } from '../../workflows/messages.ts';
 import { startFakeAssetTracker, startFakeCrowdStrike, startFakeTheHive } from '../support/fakeVendors.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy } from '../support/temporal.ts';
 
-const HOST = 'ws-042.corp.example';
+// A host of this run only: other files on the shared server name ws-042 in their ids.
+const HOST = `ws-${Date.now().toString(36)}.corp.example`;
 // No `approvals:` key: isolation needs one person.
 const policy = testPolicy({
   playbooks: { 'lateral-movement': { mode: 'approve', actionModes: { tag_host: 'auto' }, approvalTimeout: '1h', reviewWindow: '5m', notify: [] } },
@@ -46,7 +47,7 @@ async function statusOf(id: string, wanted: IncidentState['status']): Promise<In
 test('lateral movement tags the host at once, opens a ticket, and isolates only once a person approves', async () => {
   const device = falcon.add(HOST);
   const alert = alertSchema.parse({
-    id: 'edr-lm-1', source: 'generic', type: 'process.lateral_movement', severity: 8, host: 'WS-042.corp.example', user: 'bob@example.org', sourceIp: '10.20.0.7',
+    id: 'edr-lm-1', source: 'generic', type: 'process.lateral_movement', severity: 8, host: HOST.toUpperCase(), user: 'bob@example.org', sourceIp: '10.20.0.7',
   });
   const id = `lateral-movement:${HOST}`;
   await signalIncident(riposte.client, riposte.taskQueue, id, { playbook: 'lateral-movement', entity: HOST, policy, links: {} }, addToBatch(EMPTY_BATCH, [summarizeAlert(alert, new Date().toISOString())]));
@@ -54,7 +55,7 @@ test('lateral movement tags the host at once, opens a ticket, and isolates only 
   const waiting = await statusOf(id, 'awaiting_approval');
   assert.equal(waiting.approvalsNeeded, 1);
   assert.deepEqual(assets.tagsOf(HOST), ['riposte:risky'], 'tag_host is in auto mode: done before the wait');
-  assert.deepEqual(assets.calls(), ['PUT /inventory/assets/ws-042.corp.example/tags/riposte%3Arisky']);
+  assert.deepEqual(assets.calls(), [`PUT /inventory/assets/${HOST}/tags/riposte%3Arisky`]);
   assert.equal(hive.alerts.size, 1, 'the ticket does not wait for the approval');
   const [ticket] = [...hive.alerts.values()];
   assert.deepEqual(ticket.observables.map((o: { dataType: string; data: string }) => [o.dataType, o.data]), [['hostname', HOST], ['mail', 'bob@example.org'], ['ip', '10.20.0.7']]);

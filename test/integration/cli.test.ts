@@ -57,27 +57,33 @@ describe('the riposte CLI against the real API and workers', () => {
   });
   // The CLI acts as a named responder; the principal recorded must be this name, taken from the key.
   const alice = testKey('alice', 'responder');
+  const bob = testKey('bob', 'responder');
   const victor = testKey('victor', 'viewer');
+  // Alerts sent through twoPersonApi start incidents whose blocks need two people's approval.
+  const twoPerson = testPolicy({ approvals: { block: 2 }, playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', approvalTimeout: '10m', reviewWindow: '1m', notify: [] } } });
   let riposte: TestRiposte;
   let api: TestApi;
+  let twoPersonApi: TestApi;
   let scratch: string;
   /** The environment an operator sets; the data dir is empty, so no development key is picked up by accident. */
   let env: Record<string, string>;
   before(async () => {
     riposte = await startRiposte({ policy });
-    api = await startApi(riposte, policy, { keys: [alice.spec, victor.spec] });
+    api = await startApi(riposte, policy, { keys: [alice.spec, bob.spec, victor.spec] });
+    twoPersonApi = await startApi(riposte, twoPerson);
     scratch = await mkdtemp(join(tmpdir(), 'riposte-cli-'));
     env = { RIPOSTE_URL: api.url, RIPOSTE_API_KEY: alice.key, RIPOSTE_DATA_DIR: join(scratch, 'empty') };
   });
   after(async () => {
     await api?.close();
+    await twoPersonApi?.close();
     await riposte?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  async function incidentAwaitingApproval(): Promise<{ ip: string; id: string }> {
+  async function incidentAwaitingApproval(via = api): Promise<{ ip: string; id: string }> {
     const ip = uniqueAddress();
-    const posted = await api.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip, count: 12 });
+    const posted = await via.call('POST', '/v1/alerts/humio', { hostname: 'dc01', ip, count: 12 });
     assert.equal(posted.status, 202);
     const id = `brute-force:${ip}`;
     await eventually('awaiting approval', async () => ((await api.call('GET', `/v1/incidents/${id}`)).json?.status === 'awaiting_approval' ? true : undefined));
@@ -216,7 +222,7 @@ describe('the riposte CLI against the real API and workers', () => {
     await cli(['reject', id], env);
   });
 
-  test('a range passes through block, blocks and unblock; a wide one needs an admin, host bits are refused', async () => {
+  test('a range passes through block, blocks and unblock; a wide one waits for approval as an incident, host bits are refused', async () => {
     const range = canonicalCidr(`${uniqueAddress()}/64`).text;
     const blocked = await cli(['block', range.toUpperCase(), '--duration', '1h', '--reason', 'rotating within its /64'], env);
     assert.equal(blocked.code, 0, blocked.stderr);
@@ -231,16 +237,18 @@ describe('the riposte CLI against the real API and workers', () => {
     await eventually('the range gone from the feed', async () => ((await inFeed(range)) ? undefined : true));
 
     const wide = await cli(['block', '2001:db8:ff00::/40', '--reason', 'whole provider'], env);
-    assert.equal(wide.code, 1);
-    assert.equal(wide.stderr, 'error: ranges wider than /48 need an admin: 2001:db8:ff00::/40 is a /40; an admin\'s request is the approval\n  ip: wider than /48\n');
+    assert.equal(wide.code, 0, wide.stderr);
+    assert.equal(wide.stdout, '2001:db8:ff00::/40 is wider than /48: it is blocked once another person approves incident manual-block:2001:db8:ff00::/40 (as alice)\n');
     const hostBits = await cli(['block', '203.0.113.7/24', '--reason', 'typo'], env);
     assert.equal(hostBits.code, 1);
     assert.equal(hostBits.stderr, 'error: the request body is not valid\n  ip: invalid IP address "203.0.113.7/24": host bits are set: the network is 203.0.113.0/24; give the network or a single address\n');
     const unblockHostBits = await cli(['unblock', '203.0.113.7/24'], env);
     assert.equal(unblockHostBits.code, 1);
     assert.match(unblockHostBits.stderr, /^ {2}ip: invalid IP address "203\.0\.113\.7\/24": host bits are set/m);
-    for (const r of [wide, hostBits, unblockHostBits]) assertNoStack(r);
+    for (const r of [hostBits, unblockHostBits]) assertNoStack(r);
     await assert.rejects(riposte.client.workflow.getHandle('block:2001:db8:ff00::/40').describe(), WorkflowNotFoundError);
+    await eventually('the wide range awaiting approval', async () => ((await incident(encodeURIComponent('manual-block:2001:db8:ff00::/40')))?.status === 'awaiting_approval' ? true : undefined));
+    assert.equal((await cli(['reject', 'manual-block:2001:db8:ff00::/40'], env)).code, 0);
   });
 
   test('roles apply: a viewer key can look but not approve or block', async () => {
@@ -280,6 +288,76 @@ describe('the riposte CLI against the real API and workers', () => {
     const notAnId = await cli(['approve', 'block:192.0.2.1'], env);
     assert.equal(notAnId.code, 1);
     assert.match(notAnId.stderr, /^error: no such incident/);
+  });
+
+  test('two approvals needed: each approve says how many are given; the same person twice is refused with exit 1', async () => {
+    const { ip, id } = await incidentAwaitingApproval(twoPersonApi);
+    const first = await cli(['approve', id], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `approved ${id} (as alice): 1 of 2 approvals; another person must approve\n`);
+    await eventually('the first approval recorded', async () => ((await incident(id)).approvals?.length === 1 ? true : undefined));
+    const again = await cli(['approve', id], env);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, 'error: alice has already approved; another person must give the next approval\n');
+    const second = await cli(['approve', id, '--json'], { ...env, RIPOSTE_API_KEY: bob.key });
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(JSON.parse(second.stdout), { id, signal: 'approve', by: 'bob', approvals: { given: 2, needed: 2 } });
+    await eventually('contained', async () => ((await incident(id)).status === 'contained' ? true : undefined));
+    await api.call('DELETE', `/v1/blocks/${ip}`);
+  });
+
+  test('incident ids of every kind: any spelling of the entity is made canonical; anything else is told the forms', async () => {
+    const account = `Alice-${randomBytes(3).toString('hex')}`;
+    const user = `${account.toLowerCase()}@example.org`;
+    const posted = await api.call('POST', '/v1/alerts', { id: `click-${account}`, source: 'generic', type: 'phishing.click', user, url: 'https://login.evil.example/a' });
+    assert.equal(posted.status, 202, posted.text);
+    const id = `phishing:${user}`;
+    await eventually('the phishing incident', async () => ((await api.call('GET', `/v1/incidents/${encodeURIComponent(id)}`)).status === 200 ? true : undefined));
+    const status = await cli(['status', `phishing:${account}@EXAMPLE.org`], env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^${id}\\n`));
+    assert.match(status.stdout, new RegExp(`^ {2}entity {6}${user}$`, 'm'));
+    const listed = await cli(['incidents', '--entity', `${account}@Example.org`], env);
+    assert.match(listed.stdout, new RegExp(`^${id} `, 'm'));
+
+    const malformed = await cli(['status', 'phishing:not a user'], env);
+    assert.equal(malformed.code, 1);
+    assert.equal(malformed.stderr, 'error: no such incident phishing:not a user: incident ids are <playbook>:<canonical entity>, such as brute-force:203.0.113.7, impossible-travel:alice@example.org, phishing:alice@example.org, lateral-movement:ws-042.corp.example, account-compromise:alice@example.org, manual-block:203.0.113.7 (URL-encoded in a path)\n');
+    const missing = await cli(['status', 'lateral-movement:WS-042.corp.example.'], env);
+    assert.equal(missing.stderr, 'error: no incident lateral-movement:ws-042.corp.example\n');
+    assertNoStack(malformed);
+  });
+
+  test('explain: why an address is not acted on yet, readable and as JSON; a malformed entity names the field', async () => {
+    const { ip, id } = await incidentAwaitingApproval();
+    const answer = await eventually('the incident explained', async () => {
+      const r = await cli(['explain', ip.toUpperCase(), '--json'], env);
+      const json = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+      return json?.incidents.length === 1 ? json : undefined;
+    }, 30_000);
+    assert.deepEqual([answer.entity, answer.kind, answer.verdict, answer.incidents[0].id], [ip, 'address', 'not_acted_on', id]);
+
+    const plain = await cli(['explain', ip], env);
+    assert.equal(plain.code, 0, plain.stderr);
+    const out = plain.stdout;
+    assert.match(out, new RegExp(`^${ip} \\(address\\): not acted on\n {2}policy {6}test-\\w+\n`));
+    assert.match(out, new RegExp(`^ {2}why {9}${id} \\(awaiting_approval\\): held for approval: .+; 0 of 1 approval\\(s\\) given$`, 'm'));
+    assert.match(out, new RegExp(`^${id} {2}awaiting_approval {2}open since \\S+Z$`, 'm'));
+    assert.match(out, /^ {2}mode {8}approve, policy test-\w+$/m);
+    assert.match(out, /^ {2}alerts {6}12 counted in 1 alert\(s\); max severity \d+; e\.g\. .+$/m);
+    assert.match(out, new RegExp(`^ {2}plan {8}block ${ip} for 1h$`, 'm'));
+    assert.match(out, /^ {2}approvals {3}0 of 1$/m);
+
+    const allowlisted = await cli(['explain', '2001:db8:a12::9'], env);
+    assert.match(allowlisted.stdout, /^2001:db8:a12::9 \(address\): no incident\n {2}policy {6}test-\w+, allowlisted by 2001:db8:a12::\/48\n/);
+    const asHost = await cli(['explain', 'WS-042.corp.example', '--kind', 'host', '--json'], env);
+    assert.deepEqual([JSON.parse(asHost.stdout).entity, JSON.parse(asHost.stdout).kind], ['ws-042.corp.example', 'host']);
+
+    const bad = await cli(['explain', '010.0.0.1'], env);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'error: invalid entity\n  entity: not an address, URL, user, domain or host name; read as an address: invalid IP address "010.0.0.1": IPv4 must be four decimal octets without leading zeros\n');
+    assertNoStack(bad);
+    await cli(['reject', id], env);
   });
 
   test('bad usage exits 2 with the help; --help exits 0', async () => {

@@ -272,7 +272,7 @@ describe('http asset tracker', () => {
 describe('host adapter definitions', () => {
   test('registries list each adapter once; required variables are settings; secrets are marked; defaults apply', () => {
     assert.deepEqual(hostContainments.map((a) => a.name), ['crowdstrike', 'defender']);
-    assert.deepEqual(assetTrackers.map((a) => a.name), ['http']);
+    assert.deepEqual(assetTrackers.map((a) => a.name), ['asset-tracker']);
     const secrets = new Set(['FALCON_CLIENT_SECRET', 'DEFENDER_CLIENT_SECRET', 'RIPOSTE_ASSET_TOKEN']);
     for (const definition of [...hostContainments, ...assetTrackers]) {
       const { shape } = definition.settings;

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { statusQuery } from '../../workflows/messages.ts';
 import { eventually, startRiposte, suiteServer, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { freePort } from '../../runtime/freePort.ts';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const KEY = 'reload-test-key-0123456789abcdefghij';
@@ -22,13 +22,6 @@ let api: ChildProcess;
 let apiUrl: string;
 let log = '';
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((ok) => server.once('listening', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'riposte-reload-'));

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { guardOf } from '../../domain/actions/guard.ts';
 import type { ActionRecord } from '../../domain/incident.ts';
 import { policySchema, type PolicySnapshot } from '../../domain/policy.ts';
-import { approvalRefusal, decideStep, type PlanStep, responseStatus } from '../../domain/responsePlan.ts';
+import { approvalRefusal, decideStep, type PlanStep, responseStatus, responseSummary } from '../../domain/responsePlan.ts';
 
 function context(document: Record<string, unknown> = {}, playbook = 'lateral-movement', window?: string) {
   const policy: PolicySnapshot = { ...policySchema.parse(document), version: 'v-test' };
@@ -98,5 +98,17 @@ describe('responseStatus', () => {
     assert.equal(responseStatus([action('tag_host', 't', 'refused'), action('open_ticket', 'o', 'done')], steps), 'protected');
     assert.equal(responseStatus([action('block', 'b', 'refused')], steps), 'allowlisted');
     assert.equal(responseStatus([action('open_ticket', 'o', 'done')], steps), 'responded');
+  });
+});
+
+describe('responseSummary', () => {
+  const action = (kind: string, outcome: ActionRecord['outcome'], detail: string, error?: string): ActionRecord => ({ kind, target: 'x', detail, outcome, at: '', ...(error ? { error } : {}) });
+  test('says what was done, skipped, refused or failed, never the notifications themselves', () => {
+    const done = [action('tag_host', 'done', 'tagged ws-1'), action('notify', 'done', 'Awaiting approval')];
+    assert.equal(responseSummary('contained', done, []), 'Done: tagged ws-1');
+    assert.equal(responseSummary('responded', [action('open_ticket', 'skipped', 'no ticket system')], []), 'Done: nothing to do; skipped: no ticket system');
+    assert.equal(responseSummary('observed', [], ['block 203.0.113.7 for 24h']), 'Would block 203.0.113.7 for 24h (observe mode)');
+    assert.equal(responseSummary('failed', [action('block', 'failed', 'block 203.0.113.7', 'timed out')], []), 'FAILED: block 203.0.113.7: timed out');
+    assert.equal(responseSummary('protected', [action('isolate_host', 'refused', 'dc01 is protected by dc*')], []), 'Not done: dc01 is protected by dc*');
   });
 });

@@ -4,7 +4,7 @@ import { createSlackNotifier } from '../../activities/notify/slackNotifier.ts';
 import { createWebhookNotifier } from '../../activities/notify/webhookNotifier.ts';
 import { signalIncident } from '../../api/incidentStarter.ts';
 import { addToBatch, EMPTY_BATCH } from '../../domain/alert.ts';
-import { statusQuery } from '../../workflows/messages.ts';
+import { approveSignal, statusQuery } from '../../workflows/messages.ts';
 import { startReceiver, type HttpReceiver } from '../support/httpReceiver.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
@@ -54,5 +54,41 @@ describe('notifications from the incident workflow', () => {
     for (const expected of [address, '12', 'http://riposte.test/v1/incidents/', 'http://ui.test/namespaces/default/workflows/']) {
       assert.ok(text.includes(expected), `the Slack message carries ${expected}`);
     }
+  });
+});
+
+describe('a notification receiver that never answers', () => {
+  const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', approvalTimeout: '1h', reviewWindow: '1m', notify: ['webhook'] } } });
+  const held: (() => void)[] = [];
+  let hanging: import('node:http').Server;
+  let riposte: TestRiposte;
+  before(async () => {
+    const { createServer } = await import('node:http');
+    // Holds every request open: the notification activity can only time out, after its 20 s, and retry.
+    hanging = createServer((_req, res) => held.push(() => res.end()));
+    await new Promise<void>((ok) => hanging.listen(0, '127.0.0.1', ok));
+    const { port } = hanging.address() as import('node:net').AddressInfo;
+    riposte = await startRiposte({ policy, notifiers: [createWebhookNotifier({ url: `http://127.0.0.1:${port}/hook` })] });
+  });
+  after(async () => {
+    await riposte?.stop();
+    held.forEach((release) => release());
+    hanging.closeAllConnections();
+    await new Promise<void>((ok) => hanging.close(() => ok()));
+  });
+
+  test('neither holds up the wait for approval nor the block after it', async () => {
+    const address = uniqueAddress();
+    const id = `brute-force:${address}`;
+    await signalIncident(riposte.client, riposte.taskQueue, id, { playbook: 'brute-force', entity: address, policy, links: {} }, addToBatch(EMPTY_BATCH, [{ id: 'e1', source: 'generic', type: 'auth.failure', severity: 7, count: 1, receivedAt: new Date().toISOString() }]));
+    const handle = riposte.client.workflow.getHandle(id);
+    await eventually('awaiting approval', async () => ((await handle.query(statusQuery)).status === 'awaiting_approval' ? true : undefined));
+    await eventually('the awaiting-approval notification in flight', () => (held.length > 0 ? true : undefined));
+    await handle.signal(approveSignal, { by: 'alice' });
+    // Had the approval waited for that notification, nothing would be blocked before its 20 s timeout.
+    await eventually('the block applied', async () => ((await riposte.edl.read()).some((t) => t.address === address) ? true : undefined), 10_000);
+    const state = await handle.query(statusQuery);
+    assert.equal(state.status, 'contained');
+    assert.equal(state.actions.filter((a) => a.kind === 'notify').length, 0, 'no notification has finished yet');
   });
 });

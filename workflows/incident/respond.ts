@@ -1,5 +1,5 @@
 import { activeWindow } from '../../domain/autoApproveWindow.ts';
-import { decideStep, type PlanStep, responseStatus } from '../../domain/responsePlan.ts';
+import { decideStep, type PlanStep, responseStatus, responseSummary } from '../../domain/responsePlan.ts';
 import type { Facts } from '../../playbooks/playbook.ts';
 import { awaitApproval } from './approval.ts';
 import { runSteps } from './act.ts';
@@ -59,14 +59,5 @@ function report(incident: Incident): void {
   if (state.status === 'rejected' || state.status === 'expired') return;
   const status = responseStatus(state.actions, steps);
   incident.setStatus(status, status === 'observed' ? 'observe mode: nothing was contained' : undefined);
-  const what = (outcome: string) => state.actions.filter((a) => a.outcome === outcome && a.kind !== 'notify').map((a) => a.detail);
-  const summary: Record<string, string> = {
-    contained: `Done: ${what('done').join('; ')}`,
-    responded: `Done: ${what('done').join('; ') || 'nothing to do'}${what('skipped').length > 0 ? `; skipped: ${what('skipped').join('; ')}` : ''}`,
-    observed: `Would ${state.plan.join('; ')} (observe mode)`,
-    failed: `FAILED: ${state.actions.filter((a) => a.outcome === 'failed').map((a) => `${a.detail}: ${a.error}`).join('; ')}`,
-    allowlisted: `Not done: ${what('refused').join('; ')}`,
-    protected: `Not done: ${what('refused').join('; ')}`,
-  };
-  incident.notify(incident.policy.notify, summary[status] ?? status);
+  incident.notify(incident.policy.notify, responseSummary(status, state.actions, state.plan));
 }
