@@ -17,7 +17,13 @@ export const INCIDENT_ACTIVITY_OPTIONS = {
     startToCloseTimeout: '30s',
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: ['AllowlistViolation', 'InvalidAddress', 'Protected', 'InvalidParameters', 'UnknownAction'] },
   },
-  // Vendor calls (identity providers, EDRs, ticket systems) honour Retry-After through nextRetryDelay; a 4xx is final.
+  // Vendor calls (identity providers, EDRs, ticket systems) are tried once inside the workflow task, which costs the
+  // server no task of its own when the vendor answers; a failure moves to the regular activity below (see localFirst).
+  applyVendorLocal: {
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 1, nonRetryableErrorTypes: ['VendorRejected', 'Protected', 'InvalidParameters', 'UnknownAction'] },
+  },
+  // The patient retries honour Retry-After through nextRetryDelay; a 4xx is final.
   applyRemote: {
     startToCloseTimeout: '1m',
     retry: { initialInterval: '2s', maximumInterval: '5m', maximumAttempts: 10, nonRetryableErrorTypes: ['VendorRejected', 'Protected', 'InvalidParameters', 'UnknownAction'] },

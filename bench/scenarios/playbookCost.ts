@@ -5,7 +5,7 @@ import { ipv6At } from '../support/addresses.ts';
 import { BENCH_API_KEY, type Stack, startStack } from '../support/stack.ts';
 import { ratio } from '../support/stats.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
-import { statusQuery } from '../../workflows/messages.ts';
+import { blockStatusQuery, statusQuery } from '../../workflows/messages.ts';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -39,6 +39,17 @@ async function costOf(client: Client, workflowId: string): Promise<Cost> {
 
 const add = (a: Cost, b: Cost): Cost => ({ workflowTasks: a.workflowTasks + b.workflowTasks, activityTasks: a.activityTasks + b.activityTasks, localActivities: a.localActivities + b.localActivities });
 const per = (total: Cost, n: number): Cost => ({ workflowTasks: total.workflowTasks / n, activityTasks: total.activityTasks / n, localActivities: total.localActivities / n });
+
+/** A block is part of brute force's response once it is applied at its points: counted from then. */
+async function blockCost(stack: Stack, address: string): Promise<Cost> {
+  const handle = stack.client.workflow.getHandle(blockWorkflowId(address));
+  const deadline = Date.now() + 60_000;
+  while ((await handle.query(blockStatusQuery).catch(() => undefined))?.state !== 'active') {
+    if (Date.now() > deadline) throw new Error(`the block of ${address} was not applied`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return costOf(stack.client, handle.workflowId);
+}
 
 async function settle(stack: Stack, id: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -78,7 +89,7 @@ export const playbookCost: Scenario = {
           const { incidents: [started] } = await res.json() as { incidents: { id: string }[] };
           await settle(stack, started!.id);
           total = add(total, await costOf(stack.client, started!.id));
-          if (playbook === 'brute-force') total = add(total, await costOf(stack.client, blockWorkflowId(String(alertOf(i).sourceIp))));
+          if (playbook === 'brute-force') total = add(total, await blockCost(stack, String(alertOf(i).sourceIp)));
         }
         costs[playbook] = per(total, incidents);
         ctx.log(`${playbook}: ${JSON.stringify(costs[playbook])}`);

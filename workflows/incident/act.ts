@@ -11,7 +11,10 @@ import { awaitApproval } from './approval.ts';
 import type { Incident } from './incident.ts';
 
 const applyLocally = proxyLocalActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyLocal).applyAction;
-const applyRemotely = proxyActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyRemote).applyAction;
+const applyAtVendor = localFirst(
+  proxyLocalActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyVendorLocal).applyAction,
+  proxyActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyRemote).applyAction,
+);
 // The control workflow is served by this worker's own task slots: see localFirst.
 const admitBlock = localFirst(
   proxyLocalActivities<ControlActivities>(INCIDENT_ACTIVITY_OPTIONS.admissionLocal).admitBlock,
@@ -36,8 +39,13 @@ export async function runSteps(incident: Incident, steps: readonly PlanStep[]): 
   return true;
 }
 
+/** Steps that contain nothing (tickets, messages) need no gate and wait for no one: they run side by side. */
+export async function runAlongside(incident: Incident, steps: readonly PlanStep[]): Promise<void> {
+  await Promise.all(steps.map((step) => apply(incident, step)));
+}
+
 async function apply(incident: Incident, step: PlanStep): Promise<void> {
-  const run = LOCAL_ACTIONS.has(step.kind) ? applyLocally : applyRemotely;
+  const run = LOCAL_ACTIONS.has(step.kind) ? applyLocally : applyAtVendor;
   const base = { kind: step.kind, target: step.target, params: step.params, idempotencyKey: step.idempotencyKey };
   try {
     const result = await run({ kind: step.kind, params: step.params, idempotencyKey: step.idempotencyKey, incident: incident.brief(step.description), audit: incident.auditContext() });

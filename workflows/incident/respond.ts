@@ -2,7 +2,7 @@ import { activeWindow } from '../../domain/autoApproveWindow.ts';
 import { decideStep, type PlanStep, responseStatus, responseSummary } from '../../domain/responsePlan.ts';
 import type { Facts } from '../../playbooks/playbook.ts';
 import { awaitApproval } from './approval.ts';
-import { runSteps } from './act.ts';
+import { runAlongside, runSteps } from './act.ts';
 import type { Incident } from './incident.ts';
 import { guardOf } from '../../domain/actions/guard.ts';
 import { revertAll } from './revert.ts';
@@ -17,8 +17,8 @@ export async function respond(incident: Incident): Promise<void> {
   const steps = decide(incident, await gatherFacts(incident));
   const now = steps.filter((s) => s.disposition === 'run');
   const held = steps.filter((s) => s.disposition === 'approve');
-  // Containment first: a ticket or a message can wait for the block, never the other way round.
-  const ran = await runSteps(incident, [...now.filter((s) => s.containment), ...now.filter((s) => !s.containment)]);
+  // Tickets and messages go alongside containment, never in its way: each containment step still waits its turn.
+  const [ran] = await Promise.all([runSteps(incident, now.filter((s) => s.containment)), runAlongside(incident, now.filter((s) => !s.containment))]);
   if (ran && held.length > 0) {
     const approvals = Math.max(...held.map((s) => s.approvals));
     if (await awaitApproval(incident, [...new Set(held.flatMap((s) => s.reasons))], approvals)) await runSteps(incident, held);
