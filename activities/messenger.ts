@@ -9,9 +9,9 @@ import type { IncidentNotification, Notifier } from './notify/notification.ts';
 export function createMessenger({ notifiers, managers }: { notifiers: readonly Notifier[]; managers: readonly ManagerDirectory[] }): IncidentMessenger {
   const byName = new Map(notifiers.map((n) => [n.name, n]));
   return {
-    async send({ routes, incident, recipients }) {
+    async send({ routes, incident, recipients, slackMentions }) {
       const configured = routes.filter((route) => byName.has(route));
-      const notification = notificationOf(incident, recipients);
+      const notification = { ...notificationOf(incident, recipients), ...(slackMentions?.length ? { slackMentions } : {}) };
       await Promise.all(configured.map((route) => byName.get(route)!.send(notification)));
       return { sent: configured, skipped: routes.filter((route) => !byName.has(route)) };
     },

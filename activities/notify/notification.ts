@@ -23,6 +23,8 @@ export interface IncidentNotification {
    * channel notifiers ignore them.
    */
   recipients?: string[];
+  /** Slack member ids (`U024BE7LH`) to mention in the channel message, e.g. a user's manager. */
+  slackMentions?: string[];
   alertCount: number;
   /** 1-10 */
   severity: number;

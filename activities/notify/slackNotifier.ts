@@ -44,12 +44,21 @@ export function slackMessage(n: IncidentNotification) {
   ];
   const links = [link(n.links.incident, 'Incident'), link(n.links.temporalUi, 'Temporal UI')].filter((l) => l !== undefined);
   if (links.length > 0) blocks.push({ type: 'context', elements: links.map((l) => mrkdwn(l, TEXT_MAX)) });
+  const mentions = (n.slackMentions ?? []).filter((id) => SLACK_MEMBER_ID.test(id));
+  if (mentions.length > 0) blocks.push(mrkdwnSection(`For the attention of ${mentions.map((id) => `<@${id}>`).join(', ')}`));
   if (n.status === 'awaiting_approval') blocks.push(approvalButtons(n));
   return {
     // The fallback shows in push notifications and clients that cannot render blocks.
     text: clipEscaped(escapeMrkdwn(`${n.title}: ${n.action}`), TEXT_MAX),
     blocks,
   };
+}
+
+/** A member id as Slack shows it (profile → Copy member ID): anything else could be a crafted mention such as <!channel>. */
+const SLACK_MEMBER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+function mrkdwnSection(text: string) {
+  return { type: 'section', text: { type: 'mrkdwn', text } };
 }
 
 /** The click reaches POST /v1/slack/actions, which acts only for a Slack user mapped to a responder principal. */

@@ -42,11 +42,14 @@ export interface BlockLeases {
   withdraw(lease: BlockLease, input: { incidentId: string; by: string; reason: string }): Promise<'withdrawn' | 'already_ended'>;
 }
 
-/** Sends an incident message on named routes; `recipients` are people to tell directly (e-mail). */
+/**
+ * Sends an incident message on named routes; `recipients` are people to tell directly (e-mail), `slackMentions` Slack
+ * members the channel message names.
+ */
 export interface IncidentMessenger {
-  send(input: { routes: readonly string[]; incident: IncidentBrief; recipients?: string[] }): Promise<{ sent: string[]; skipped: string[] }>;
+  send(input: { routes: readonly string[]; incident: IncidentBrief; recipients?: string[]; slackMentions?: string[] }): Promise<{ sent: string[]; skipped: string[] }>;
   /** The manager of a user, from the configured manager directory; undefined when unknown. */
-  managerOf(user: string): Promise<{ email?: string; name?: string } | undefined>;
+  managerOf(user: string): Promise<{ email?: string; name?: string; slack?: string } | undefined>;
 }
 
 /** Every system an action may touch, as interfaces; each list holds the adapters configured on this worker. */

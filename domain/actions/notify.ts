@@ -24,9 +24,13 @@ export const notify: ActionKind<NotifyParams> = {
   async apply(ports, p, incident) {
     const manager = p.managerOf ? await ports.messenger.managerOf(p.managerOf) : undefined;
     const recipients = manager?.email ? [manager.email] : [];
+    const slackMentions = manager?.slack ? [manager.slack] : [];
+    // The manager is reached by e-mail, and by a mention in the Slack channel, whatever routes the playbook lists.
+    const routes = [...new Set([...p.routes, ...(recipients.length > 0 ? ['email'] : []), ...(slackMentions.length > 0 ? ['slack'] : [])])];
     const told = p.message ? { ...incident, summary: p.message } : incident;
-    const { sent, skipped } = await ports.messenger.send({ routes: recipients.length > 0 ? [...new Set([...p.routes, 'email'])] : p.routes, incident: told, recipients });
-    const managerNote = p.managerOf ? (manager?.email ? `; manager ${manager.email} told` : `; no manager known for ${p.managerOf}`) : '';
+    const { sent, skipped } = await ports.messenger.send({ routes, incident: told, recipients, slackMentions });
+    const reached = [manager?.email, manager?.slack && `Slack ${manager.slack}`].filter(Boolean).join(' and ');
+    const managerNote = p.managerOf ? (reached ? `; manager ${reached} told` : `; no manager known for ${p.managerOf}`) : '';
     if (sent.length === 0) return { outcome: 'skipped', detail: `no route configured (${skipped.join(', ') || 'none planned'})${managerNote}` };
     return { outcome: 'done', detail: `sent to ${sent.join(', ')}${managerNote}` };
   },

@@ -134,6 +134,14 @@ describe('slack notifier', () => {
     }
   });
 
+  test('mentions a manager by Slack member id, and nothing that is not one', async () => {
+    srv.answer((_req, res) => res.end('ok'));
+    await slack().send(notification({ slackMentions: ['U024BE7LH', '<!channel>', 'bob', 'W0ABC12'] }));
+    const text = srv.received[0]!.body;
+    assert.match(text, /For the attention of <@U024BE7LH>, <@W0ABC12>/);
+    assert.doesNotMatch(text, /<!channel>|<@bob>/);
+  });
+
   test('respects Block Kit length limits and drops absent or unsafe links', async () => {
     srv.answer((_req, res) => res.end('ok'));
     await slack().send(notification({
