@@ -53,7 +53,7 @@ export async function vendorRequest<T = unknown>(request: VendorRequest): Promis
   if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
     throw ApplicationFailure.create({ message, type: VENDOR_REJECTED, nonRetryable: true, details: [{ status: res.status }] });
   }
-  const delay = retryAfterSeconds(res.headers.get('retry-after'));
+  const delay = retryAfterSeconds(res.headers.get('retry-after')) ?? rateLimitResetSeconds(res.headers.get('x-rate-limit-reset'));
   throw ApplicationFailure.create({ message: delay === undefined ? message : `${message} (retry after ${delay}s)`, type: VENDOR_UNAVAILABLE, nextRetryDelay: delay === undefined ? undefined : `${delay}s` });
 }
 
@@ -65,6 +65,12 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, Math.ceil((at - now) / 1000)), MAX_RETRY_AFTER_S);
+}
+
+/** Okta sends no Retry-After on a 429, but `X-Rate-Limit-Reset`: the epoch second its window resets, bounded too. */
+export function rateLimitResetSeconds(header: string | null, now = Date.now()): number | undefined {
+  if (!header || !/^\d{9,11}$/.test(header.trim())) return undefined;
+  return Math.min(Math.max(0, Math.ceil(Number(header.trim()) - now / 1000)), MAX_RETRY_AFTER_S);
 }
 
 function parseJson<T>(text: string): T | undefined {

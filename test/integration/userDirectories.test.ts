@@ -104,10 +104,12 @@ describe('okta directory', () => {
     assert.equal(fake.requests[0]?.headers.authorization, 'SSWS 00Qwrong-token-value-xyz');
   });
 
-  test('a rate limit (E0000047) and an outage are retryable', async () => {
+  test('a rate limit (E0000047) waits for Okta\'s X-Rate-Limit-Reset; an outage is retryable', async () => {
     const reset = String(Math.ceil(Date.now() / 1000) + 30);
     fake.failWith(() => ({ status: 429, headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset }, body: oktaError('E0000047', 'API call exceeded rate limit due to too many requests.') }));
-    assertRetryable(await failure(directory().disable('alice+soc@example.com')), /^okta answered 429 to GET \(E0000047\)$/);
+    const limited = await failure(directory().disable('alice+soc@example.com'));
+    assert.match(limited.message, /^okta answered 429 to GET \(E0000047\) \(retry after (29|30|31)s\)$/);
+    assert.match(String(limited.nextRetryDelay), /^(29|30|31)s$/);
     fake.failWith((hit) => (hit.method === 'DELETE' ? { status: 500, body: oktaError('E0000009', 'Internal Server Error') } : undefined));
     assertRetryable(await failure(directory().disable('alice+soc@example.com')), /^okta answered 500 to DELETE \(E0000009\)$/);
     assert.equal(users[0]?.status, 'SUSPENDED', 'the suspend went through; the retry will only end sessions');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retryAfterSeconds } from '../../activities/vendorHttp.ts';
+import { rateLimitResetSeconds, retryAfterSeconds } from '../../activities/vendorHttp.ts';
 
 const NOW = Date.parse('2026-12-02T05:19:24Z');
 
@@ -19,4 +19,11 @@ test('Retry-After as an HTTP date counts from now, rounding up; a past date mean
 
 test('an absent or unreadable Retry-After gives no delay', () => {
   for (const header of [null, '', '   ', 'soon']) assert.equal(retryAfterSeconds(header, NOW), undefined, String(header));
+});
+
+test('Okta\'s X-Rate-Limit-Reset (epoch seconds) counts from now, bounded; anything else gives no delay', () => {
+  assert.equal(rateLimitResetSeconds(String(NOW / 1000 + 12), NOW), 12);
+  assert.equal(rateLimitResetSeconds(String(NOW / 1000 - 5), NOW), 0);
+  assert.equal(rateLimitResetSeconds(String(NOW / 1000 + 86_400), NOW), 3600);
+  for (const header of [null, '', '12', 'soon', '1.5e9']) assert.equal(rateLimitResetSeconds(header, NOW), undefined, String(header));
 });
