@@ -47,6 +47,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'POST', path: '/v1/incidents/:id/verdict', access: 'responder' },
   { method: 'GET', path: '/v1/verdicts', access: 'viewer' },
   { method: 'GET', path: '/v1/blocks', access: 'viewer' },
+  { method: 'GET', path: '/v1/blocks/:ip', access: 'viewer' },
   { method: 'POST', path: '/v1/blocks', access: 'responder' },
   { method: 'DELETE', path: '/v1/blocks/:ip', access: 'responder' },
   { method: 'GET', path: '/v1/audit', access: 'viewer' },

@@ -140,7 +140,9 @@ export const policySchema = z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),
     // Enforced by the Temporal server on the enforcement task queue, across every worker polling it.
     maxActionsPerSecond: z.number().positive().max(10_000).default(100),
-  }).strict().default({ points: ['edl', 'log'], maxActionsPerSecond: 100 }),
+    // How often a block tries again at a point that refused it (a firewall down, a namespace gone), until it expires.
+    retryFailedEvery: duration.default(parseDuration('1m')),
+  }).strict().default({ points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: parseDuration('1m') }),
 }).strict();
 
 export type PlaybookPolicy = z.output<typeof playbookPolicySchema>;

@@ -108,7 +108,7 @@ function actionPorts(deps: RiposteWorkerDeps, blocks: ReturnType<typeof createBl
     blocks: {
       request: ({ address, durationMs, reason, incident }) => blocks.requestBlock({
         address, durationMs, reason, points: incident.enforcementPoints, requestedBy: incident.id, incidentId: incident.id,
-        alertIds: incident.alertIds, policyVersion: incident.policyVersion, actor: incident.actor,
+        alertIds: incident.alertIds, policyVersion: incident.policyVersion, actor: incident.actor, retryFailedEveryMs: incident.retryFailedEveryMs,
       }),
       withdraw: (lease, { incidentId, by, reason }) => blocks.withdrawBlock({ lease, requester: incidentId, by, reason }),
     },

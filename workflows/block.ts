@@ -1,6 +1,6 @@
-import { allHandlersFinished, condition, continueAsNew, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { Block, type BlockInput } from './block/block.ts';
-import { applyEverywhere, removeEverywhere } from './block/enforcement.ts';
+import { applyEverywhere, failedPoints, removeEverywhere } from './block/enforcement.ts';
 import { killSwitchCleared } from './killSwitch.ts';
 import type { BlockState } from './messages.ts';
 import { expiresAtAttribute, statusAttribute, entityAttribute } from './searchAttributes.ts';
@@ -25,12 +25,21 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
   return block.state;
 }
 
-/** Until it expires or is lifted: applies each new expiry, and continues as new when the history grows. */
+const DEFAULT_RETRY_FAILED_MS = 60_000;
+
+/**
+ * Until it expires or is lifted: applies each new expiry, tries the points that refused it again, and continues as
+ * new when the history grows.
+ */
 async function hold(block: Block): Promise<void> {
   const { state } = block;
   while (!block.lifted && Date.now() < state.expiresAt) {
     if (state.expiresAt !== block.appliedUntil) await apply(block);
-    await condition(() => block.lifted || state.expiresAt !== block.appliedUntil || workflowInfo().continueAsNewSuggested, state.expiresAt - Date.now());
+    // Runs recorded before points were tried again waited for the expiry alone.
+    const retry = failedPoints(block).length > 0 && patched('retry-failed-points');
+    const wait = Math.min(state.expiresAt - Date.now(), retry ? state.retryFailedEveryMs ?? DEFAULT_RETRY_FAILED_MS : Number.POSITIVE_INFINITY);
+    const woken = await condition(() => block.lifted || state.expiresAt !== block.appliedUntil || workflowInfo().continueAsNewSuggested, wait);
+    if (!woken && retry && Date.now() < state.expiresAt) await applyAt(block, failedPoints(block));
     if (workflowInfo().continueAsNewSuggested && !block.lifted) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof blockWorkflow>({ ...block.input, state });
@@ -50,7 +59,16 @@ async function apply(block: Block): Promise<void> {
     { key: statusAttribute, value: 'applying' },
     { key: expiresAtAttribute, value: new Date(block.appliedUntil) },
   ]);
-  await applyEverywhere(block, block.appliedUntil);
-  state.state = 'active';
-  upsertSearchAttributes([{ key: statusAttribute, value: 'active' }]);
+  await applyAt(block, state.points);
+}
+
+/** Applies at these points, then says whether any point holds the block, telling its incidents when that changes. */
+async function applyAt(block: Block, points: readonly string[]): Promise<void> {
+  const { state } = block;
+  const before = state.state;
+  await applyEverywhere(block, block.appliedUntil, points);
+  const held = state.points.some((point) => state.pointStates?.[point]?.state === 'applied');
+  state.state = held ? 'active' : 'failed';
+  upsertSearchAttributes([{ key: statusAttribute, value: state.state }]);
+  if (state.state === 'failed' ? before !== 'failed' : before === 'failed') await block.tellHealth(state.state);
 }

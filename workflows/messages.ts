@@ -26,6 +26,8 @@ export interface BlockRequest {
   policyVersion?: string;
   /** Who authorised it: `automation` or a principal (an approver). Absent: `automation` for an incident, else `requestedBy`. */
   actor?: string;
+  /** The policy's enforcement.retryFailedEvery, in ms. */
+  retryFailedEveryMs?: number;
 }
 
 /** One requester's hold on a block: the block lasts until the latest lease ends or every lease is withdrawn. */
@@ -33,6 +35,19 @@ export interface BlockLeaseState {
   until: number;
   /** The requester is an incident, told when the block ends. */
   incident: boolean;
+}
+
+/** What one enforcement point holds of a block. */
+export interface PointState {
+  state: 'applied' | 'failed' | 'removed';
+  /** Until when the point holds it (applied). */
+  expiresAt?: number;
+  /** Why the last apply failed. */
+  error?: string;
+  /** When the point reached this state, ISO 8601. */
+  at: string;
+  /** It failed before and has applied since. */
+  recovered?: boolean;
 }
 
 export interface BlockState {
@@ -43,7 +58,12 @@ export interface BlockState {
   runs?: string[];
   points: string[];
   expiresAt: number;
-  state: 'applying' | 'active' | 'removing' | 'removed';
+  /** `active` while at least one point holds it; `failed` while none does (the failed points are tried again). */
+  state: 'applying' | 'active' | 'failed' | 'removing' | 'removed';
+  /** Per enforcement point. */
+  pointStates?: Record<string, PointState>;
+  /** How often failed points are tried again; from the policy's enforcement.retryFailedEvery. */
+  retryFailedEveryMs?: number;
   requests: number;
   lastRequestedBy: string;
   reason: string;
@@ -67,6 +87,16 @@ export interface BlockEnded {
   by?: string;
 }
 export const blockEndedSignal = defineSignal<[BlockEnded]>('blockEnded');
+
+/** Sent to each incident holding a lease when its block stops being held by any point, and when a point holds it again. */
+export interface BlockHealth {
+  workflowId: string;
+  address: string;
+  state: 'active' | 'failed';
+  /** By point, for `failed`. */
+  errors: Record<string, string>;
+}
+export const blockHealthSignal = defineSignal<[BlockHealth]>('blockHealth');
 export const blockStatusQuery = defineQuery<BlockState>('status');
 
 /** Sign-ins for a user's login history (`logins:<user>`), with what an incident raised from them starts with. */

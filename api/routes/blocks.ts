@@ -103,6 +103,7 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
       requestedBy: by,
       policyVersion: snapshot.version,
       points: snapshot.enforcement.points,
+      retryFailedEveryMs: snapshot.enforcement.retryFailedEvery,
     }));
     res.status(202).json({ address, workflowId, duration: formatDuration(durationMs), by, ...(await currentExpiry(workflowId)) });
   });
@@ -120,14 +121,28 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     }
   }
 
+  /**
+   * One block as its workflow holds it: the overall state (`active` while any point holds it, `failed` while none
+   * does), each point's state with its expiry or error, and the leases behind it.
+   */
+  router.get('/v1/blocks/:ip', async (req, res) => {
+    const address = blockAddress(req.params.ip);
+    try {
+      const state = await client.workflow.getHandle(blockWorkflowId(address)).query(blockStatusQuery);
+      const points = Object.fromEntries(state.points.map((point) => [point, state.pointStates?.[point] ?? { state: state.state === 'applying' ? 'applying' : 'unknown' }]));
+      res.json({
+        address, state: state.state, expiresAt: state.expiresAt > 0 ? new Date(state.expiresAt).toISOString() : null, points,
+        leases: Object.entries(state.leases ?? {}).map(([requester, lease]) => ({ requester, until: new Date(lease.until).toISOString(), incident: lease.incident })),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `${address} has no block`);
+      throw err;
+    }
+  });
+
   /** A range comes URL-encoded in the path: `/v1/blocks/203.0.113.0%2F24`. */
   router.delete('/v1/blocks/:ip', async (req, res) => {
-    let address: string;
-    try {
-      address = canonicalBlockTarget(req.params.ip).text;
-    } catch (err) {
-      throw validationFailed([{ path: 'ip', message: (err as Error).message }]);
-    }
+    const address = blockAddress(req.params.ip);
     const body = unblockBody.safeParse(req.body ?? {});
     if (!body.success) throw validationFailed(zodIssues(body.error));
     const handle = client.workflow.getHandle(blockWorkflowId(address));
@@ -145,6 +160,14 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
   });
 
   return router;
+}
+
+function blockAddress(text: string): string {
+  try {
+    return canonicalBlockTarget(text).text;
+  } catch (err) {
+    throw validationFailed([{ path: 'ip', message: (err as Error).message }]);
+  }
 }
 
 function refuseAllowlisted(target: CanonicalCidr, snapshot: PolicySnapshot): void {

@@ -27,6 +27,8 @@ export interface IncidentBrief {
   alertIds: string[];
   actor: string;
   enforcementPoints: string[];
+  /** How often a block tries a point that refused it again (the policy's enforcement.retryFailedEvery). */
+  retryFailedEveryMs?: number;
 }
 
 /** A block as its lease: which block workflow run holds this incident's request, so a revert reaches that run only. */

@@ -91,6 +91,7 @@ describe('roles: every route with every principal', () => {
       { method: 'POST', path: `/v1/incidents/${incident}/verdict`, needs: 'responder', refusedBody: { verdict: 'false_positive' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'GET', path: '/v1/verdicts', needs: 'viewer', allowed: [200] },
       { method: 'GET', path: '/v1/blocks', needs: 'viewer', allowed: [200] },
+      { method: 'GET', path: `/v1/blocks/${blocked}`, needs: 'viewer', allowed: [200, 404] },
       { method: 'POST', path: '/v1/blocks', needs: 'responder', refusedBody: { address: refusedBlockIp, duration: '1h', reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'DELETE', path: `/v1/blocks/${blocked}`, needs: 'responder', refusedBody: { reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       // An invalid query: the route's own 400 shows the request got past the guard, whether or not an audit trail is wired.

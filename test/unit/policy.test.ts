@@ -23,7 +23,7 @@ describe('policySchema: defaults', () => {
       protect: { users: [], hosts: [], domains: [] },
       approvals: {},
       playbooks: {},
-      enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100 },
+      enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: 60_000 },
     });
   });
 
@@ -52,7 +52,7 @@ describe('policySchema: defaults', () => {
   });
 
   test('an empty enforcement section gets the default points', () => {
-    assert.deepEqual(policySchema.parse({ enforcement: {} }).enforcement, { points: ['edl', 'log'], maxActionsPerSecond: 100 });
+    assert.deepEqual(policySchema.parse({ enforcement: {} }).enforcement, { points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: 60_000 });
   });
 
   test('playbookPolicy falls back to the default for an unconfigured playbook', () => {

@@ -1,7 +1,7 @@
 import { getExternalWorkflowHandle, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { AuditContext } from '../../activities/audit/record.ts';
 import {
-  blockEndedSignal, type BlockLeaseState, type BlockRequest, blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal, withdrawSignal,
+  blockEndedSignal, blockHealthSignal, type BlockLeaseState, type BlockRequest, blockRequestSignal, blockStatusQuery, type BlockState, unblockSignal, withdrawSignal,
 } from '../messages.ts';
 
 export interface BlockInput {
@@ -78,6 +78,7 @@ export class Block {
     const { durationMs, reason, requestedBy } = request;
     const state = this.state;
     state.requests += 1;
+    if (request.retryFailedEveryMs !== undefined) state.retryFailedEveryMs = request.retryFailedEveryMs;
     state.lastRequestedBy = requestedBy;
     state.reason = reason;
     this.dropExpiredLeases();
@@ -112,6 +113,14 @@ export class Block {
     const remaining = Object.values(this.leases).map((lease) => lease.until);
     if (remaining.length > 0) this.state.expiresAt = Math.max(...remaining);
     else this.unblock(by, reason);
+  }
+
+  /** Incidents holding a lease learn that no point holds their block any more, or that one does again. */
+  async tellHealth(health: 'active' | 'failed'): Promise<void> {
+    const { workflowId } = workflowInfo();
+    const incidents = Object.entries(this.leases).filter(([, lease]) => lease.incident).map(([id]) => id);
+    const signal = { workflowId, address: this.state.address, state: health, errors: { ...this.state.pointErrors } };
+    await Promise.all(incidents.map((id) => getExternalWorkflowHandle(id).signal(blockHealthSignal, signal).catch(() => undefined)));
   }
 
   /** One already closed has nothing left to show it in, so a failed signal is no failure. */

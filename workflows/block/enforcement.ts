@@ -28,21 +28,34 @@ const { recordOffence } = proxyActivities<OffenceActivities>({
   retry: { initialInterval: '1s', maximumInterval: '1m', maximumAttempts: 10 },
 });
 
-/** Applies at every point in parallel; a point that fails is kept in `pointErrors`, never stops the others. */
-export async function applyEverywhere(block: Block, expiresAt: number): Promise<void> {
+/**
+ * Applies at the given points (every point by default) in parallel; each point's outcome is kept in `pointStates`
+ * (and its error in `pointErrors`), and one point's failure never stops the others.
+ */
+export async function applyEverywhere(block: Block, expiresAt: number, points: readonly string[] = block.state.points): Promise<void> {
   const { state } = block;
   const { applyBlock } = enforcementActivities(block.input.enforcementTaskQueue);
   const audit = block.auditContext(block.requester, state.trigger?.reason ?? state.reason);
-  const results = await Promise.allSettled(state.points.map((point) => applyBlock({ point, address: state.address, expiresAt, audit })));
+  const results = await Promise.allSettled(points.map((point) => applyBlock({ point, address: state.address, expiresAt, audit })));
+  const pointStates = (state.pointStates ??= {});
+  const at = new Date().toISOString();
   results.forEach((result, i) => {
-    const point = state.points[i]!;
+    const point = points[i]!;
+    const before = pointStates[point];
     if (result.status === 'fulfilled') {
       delete state.pointErrors[point];
+      pointStates[point] = { state: 'applied', expiresAt, at, ...(before?.state === 'failed' || before?.recovered ? { recovered: true } : {}) };
       return;
     }
     state.pointErrors[point] = rootCauseMessage(result.reason);
+    pointStates[point] = { state: 'failed', error: state.pointErrors[point], at };
     log.error('block not applied', { point, address: state.address, error: state.pointErrors[point] });
   });
+}
+
+/** The points whose last apply failed: tried again every retryFailedEvery until the block ends. */
+export function failedPoints(block: Block): string[] {
+  return block.state.points.filter((point) => block.state.pointStates?.[point]?.state === 'failed');
 }
 
 /** Removes at every point; an expired block, unlike a lifted one, counts towards the repeat-offender ladder. */
@@ -52,6 +65,7 @@ export async function removeEverywhere(block: Block): Promise<void> {
   const expired = !block.lifted;
   const removal = block.auditContext(block.unblockedBy ?? 'automation', expired ? 'expired' : `unblocked${block.unblockReason ? `: ${block.unblockReason}` : ''}`);
   await Promise.all(state.points.map((point) => removeBlock({ point, address: state.address, audit: removal })));
+  if (state.pointStates) for (const point of state.points) state.pointStates[point] = { state: 'removed', at: new Date().toISOString() };
   if (!expired) return;
   try {
     await recordOffence({ address: state.address, endedAt: Date.now(), durationMs: state.trigger?.durationMs ?? 0, blockWorkflowId: workflowInfo().workflowId });

@@ -11,7 +11,7 @@ import type { Playbook } from '../../playbooks/playbook.ts';
 import { INCIDENT_ACTIVITY_OPTIONS } from '../activityOptions.ts';
 import { rootCauseMessage } from '../failures.ts';
 import {
-  alertsSignal, approveSignal, blockEndedSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate,
+  alertsSignal, approveSignal, blockEndedSignal, type BlockHealth, blockHealthSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate,
 } from '../messages.ts';
 import { entityAttribute, playbookAttribute, severityAttribute, sourceAttribute, statusAttribute, verdictAttribute } from '../searchAttributes.ts';
 
@@ -63,6 +63,7 @@ export class Incident {
       this.record('resumed', undefined, by);
     });
     setHandler(blockEndedSignal, (ended) => this.blockEnded(ended.workflowId, ended.how, ended.by));
+    setHandler(blockHealthSignal, (health) => this.blockHealth(health));
     setHandler(verdictUpdate, ({ verdict, by, comment }) => this.giveVerdict(verdict, by, comment), {
       validator: ({ verdict }) => {
         if (!VERDICTS.includes(verdict)) throw new Error(`verdict must be one of ${VERDICTS.join(', ')}`);
@@ -124,6 +125,7 @@ export class Incident {
       alertIds: this.state.sampleAlerts.map((a) => a.id),
       actor: this.actor,
       enforcementPoints: this.input.policy.enforcement.points,
+      retryFailedEveryMs: this.input.policy.enforcement.retryFailedEvery,
     };
   }
 
@@ -196,6 +198,25 @@ export class Incident {
       await this.onFalsePositive(by);
     }
     return this.state.verdict;
+  }
+
+  /**
+   * No enforcement point holds the incident's block (a firewall down, a namespace gone), or one holds it again: the
+   * incident and its routes say so, never `contained` over a block nobody enforces.
+   */
+  private blockHealth({ workflowId, address, state: health, errors }: BlockHealth): void {
+    const action = this.state.actions.find((a) => a.kind === 'block' && a.result?.ref?.workflowId === workflowId && (a.outcome === 'done' || a.outcome === 'failed'));
+    if (!action) return;
+    const failed = health === 'failed';
+    const detail = failed ? Object.entries(errors).map(([point, error]) => `${point}: ${error}`).join('; ') : `${address} is held again`;
+    action.outcome = failed ? 'failed' : 'done';
+    if (failed) action.error = detail;
+    else delete action.error;
+    this.record(failed ? 'block:failed' : 'block:recovered', detail);
+    if (failed && this.state.status === 'contained') this.setStatus('failed', `no enforcement point holds the block of ${address}`);
+    else if (!failed && this.state.status === 'failed' && !this.state.actions.some((a) => a.outcome === 'failed')) this.setStatus('contained', `the block of ${address} is held again`);
+    else return;
+    this.notify(this.policy.notify, failed ? `Block of ${address} FAILED at every enforcement point (${detail}); retrying` : `Block of ${address} is in place again`);
   }
 
   /** A block that ended before the incident did: expired, or lifted early by a person. Shown, never hidden under `contained`. */

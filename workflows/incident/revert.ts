@@ -13,7 +13,8 @@ const { revertAction } = proxyActivities<ActionActivities>(INCIDENT_ACTIVITY_OPT
  * block's lease, a vendor's id), so a later, separate action on the same entity is left alone.
  */
 export async function revertAll(incident: Incident, by: string): Promise<void> {
-  const reversible = incident.state.actions.filter((a) => a.outcome === 'done' && a.result && actionKind(a.kind)?.revert);
+  // A block no point holds is still a lease that would be tried again: it is withdrawn like one that holds.
+  const reversible = incident.state.actions.filter((a) => (a.outcome === 'done' || a.outcome === 'failed') && a.result && actionKind(a.kind)?.revert);
   // Claimed before the first await, so a verdict arriving during respond() and respond()'s own check never both revert.
   for (const action of reversible) action.outcome = 'reverted';
   await Promise.all(reversible.map((action) => revertOne(incident, action, by)));
