@@ -14,10 +14,11 @@ import { timeToContain } from './scenarios/timeToContain.ts';
 import { activeBlocks } from './scenarios/activeBlocks.ts';
 import { approvalLatency } from './scenarios/approvalLatency.ts';
 import { playbookCost } from './scenarios/playbookCost.ts';
+import { engineCeiling } from './scenarios/engineCeiling.ts';
 import { machineInfo } from './support/machine.ts';
 import { projectDir, temporalCliPath } from './support/stack.ts';
 
-const scenarios: Scenario[] = [ingestDistinct, ingestStorm, timeToContain, activeBlocks, approvalLatency, playbookCost];
+const scenarios: Scenario[] = [ingestDistinct, ingestStorm, timeToContain, activeBlocks, approvalLatency, playbookCost, engineCeiling];
 
 const HELP = `usage: npm run bench -- [--quick] [--only ${scenarios.map((s) => s.name).join(',')}] [--name NAME]
   --quick   one short run of every scenario (a smoke check, under 3 minutes)

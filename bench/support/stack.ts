@@ -43,7 +43,7 @@ export interface RiposteProcess {
 }
 
 /** Runs a Riposte entry point as its own process, so load generator and server do not share an event loop. */
-export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts', env: Record<string, string>): RiposteProcess {
+export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts' | 'bench/ceiling/worker.ts', env: Record<string, string>): RiposteProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: projectDir,
     env: { ...process.env, RIPOSTE_LOG_LEVEL: 'warn', ...env },
@@ -72,6 +72,7 @@ export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts', env:
 
 export interface Stack {
   apiUrl: string;
+  temporalAddress: string;
   client: Client;
   worker?: RiposteProcess;
   api: RiposteProcess;
@@ -117,6 +118,7 @@ export async function startStack(dir: string, options: { policy: Record<string, 
   });
   return {
     apiUrl,
+    temporalAddress: temporal.server.address,
     client: temporal.client,
     worker,
     api,
