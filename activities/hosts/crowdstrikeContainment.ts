@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AdapterDefinition } from '../adapters.ts';
 import type { HostActionResult, HostContainment } from './hostContainment.ts';
 import { endpoint, onlyDevice, queryableHost } from './hostNames.ts';
-import { createBearerSession } from './oauthToken.ts';
+import { createBearerSession } from '../oauthToken.ts';
 
 const LABEL = 'crowdstrike';
 

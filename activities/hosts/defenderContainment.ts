@@ -4,7 +4,7 @@ import type { AdapterDefinition } from '../adapters.ts';
 import { VENDOR_REJECTED, VENDOR_UNAVAILABLE } from '../vendorHttp.ts';
 import type { HostActionResult, HostContainment } from './hostContainment.ts';
 import { endpoint, onlyDevice, queryableHost } from './hostNames.ts';
-import { createBearerSession } from './oauthToken.ts';
+import { createBearerSession } from '../oauthToken.ts';
 
 const LABEL = 'defender';
 export const DEFENDER_API_URL = 'https://api.securitycenter.microsoft.com';

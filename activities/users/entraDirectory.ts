@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AdapterDefinition } from '../adapters.ts';
-import { createBearerSession } from '../hosts/oauthToken.ts';
+import { createBearerSession } from '../oauthToken.ts';
 import { lifecycleDirectory, type Account } from './accountLifecycle.ts';
 import { directoryApi, expectBody } from './directoryApi.ts';
 import type { UserDirectory } from './userDirectory.ts';

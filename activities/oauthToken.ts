@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { describeFetchError } from '../fetchErrors.ts';
+import { describeFetchError } from './fetchErrors.ts';
 import {
   DEFAULT_VENDOR_TIMEOUT_MS, VENDOR_REJECTED, VENDOR_UNAVAILABLE, retryAfterSeconds, vendorRequest, type VendorRequest, type VendorResponse,
-} from '../vendorHttp.ts';
+} from './vendorHttp.ts';
 
 /**
  * An OAuth2 client-credentials grant. Token endpoints take a form-encoded body (RFC 6749 §4.4), which vendorRequest
