@@ -214,12 +214,13 @@ const COMMANDS: CommandSpec[] = [
     name: 'blocks',
     args: [],
     summary: 'list active blocks',
-    description: 'Lists the running block workflows: address, expiry and since when.',
-    options: {},
+    description: 'Lists the running block workflows, newest first: address, state, expiry and since when. A page holds up to 1000; --cursor takes the next one the previous page named.',
+    options: { cursor: { type: 'string', value: 'CURSOR', help: 'the page after the one that named this cursor' } },
     api: true,
     async run({ api, values, print }) {
-      const answer = await api().call<{ blocks: BlockView[] }>('GET', '/v1/blocks');
-      print(values.json ? JSON.stringify(answer, null, 2) : formatBlocks(answer.blocks));
+      const cursor = typeof values.cursor === 'string' ? `?cursor=${encodeURIComponent(values.cursor)}` : '';
+      const answer = await api().call<{ blocks: BlockView[]; next: string | null }>('GET', `/v1/blocks${cursor}`);
+      print(values.json ? JSON.stringify(answer, null, 2) : `${formatBlocks(answer.blocks)}${answer.next ? `\nmore: riposte blocks --cursor ${answer.next}` : ''}`);
     },
   },
   {

@@ -1,4 +1,6 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+// The SDK turns raw executions into typed ones only inside its own iterator, which hides the page token.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createBlockActivities } from '../../activities/blocks.ts';
@@ -23,6 +25,10 @@ const MAX_MANUAL_BLOCK_MS = parseDuration(MAX_MANUAL_BLOCK);
 export const DEFAULT_MANUAL_BLOCK = '24h';
 
 const unblockBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  cursor: z.string().max(8192).regex(/^[A-Za-z0-9_-]+$/, 'the `next` of the page before').optional(),
+}).strict();
 
 /**
  * A manual block: one address or a range (`203.0.113.0/24`; host bits set are refused, not cleared), an expiry, and
@@ -53,18 +59,32 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
   // The same code path as an incident's block, so a manual block starts or extends the one `block:<ip>` workflow.
   const { requestBlock } = createBlockActivities({ client, taskQueue, enforcementTaskQueue });
 
-  router.get('/v1/blocks', async (_req, res) => {
-    const blocks = [];
-    for await (const wf of client.workflow.list({ query: 'WorkflowType = "blockWorkflow" AND ExecutionStatus = "Running"' })) {
-      blocks.push({
+  /**
+   * Blocks, newest first, a page at a time: `limit` (default and most 1000) and the `next` cursor of the page before.
+   * The cursor is the visibility store's own page token, so a page costs one call whatever the number of blocks.
+   */
+  router.get('/v1/blocks', async (req, res) => {
+    const parsed = listQuery.safeParse(req.query);
+    if (!parsed.success) throw new HttpError(400, 'validation_failed', 'invalid query', zodIssues(parsed.error, ['query']));
+    const { limit, cursor } = parsed.data;
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query: 'WorkflowType = "blockWorkflow" AND ExecutionStatus = "Running"',
+      pageSize: limit,
+      nextPageToken: cursor ? Buffer.from(cursor, 'base64url') : undefined,
+    });
+    const blocks = await Promise.all((page.executions ?? []).map(async (raw) => {
+      const wf = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
+      return {
         address: wf.typedSearchAttributes.get(entityAttribute) ?? wf.workflowId.slice('block:'.length),
         expiresAt: wf.typedSearchAttributes.get(expiresAtAttribute)?.toISOString() ?? null,
         state: wf.typedSearchAttributes.get(statusAttribute) ?? 'starting',
         workflowId: wf.workflowId,
         since: wf.startTime.toISOString(),
-      });
-    }
-    res.json({ blocks });
+      };
+    }));
+    const next = page.nextPageToken?.length ? Buffer.from(page.nextPageToken).toString('base64url') : null;
+    res.json({ blocks, next });
   });
 
   /**

@@ -368,7 +368,7 @@ describe('the riposte CLI against the real API and workers', () => {
       { args: ['approve', 'a', 'b'], error: /^error: unexpected argument "b"$/m, usage: /^Usage: riposte approve /m },
       { args: ['block', '192.0.2.1'], error: /^error: --reason is required$/m, usage: /^Usage: riposte block IP --reason TEXT \[--duration D\]/m },
       { args: ['block', '192.0.2.1', '--reason'], error: /^error: Option '--reason <value>' argument missing$/m, usage: /^Usage: riposte block /m },
-      { args: ['blocks', '--force'], error: /^error: Unknown option '--force'$/m, usage: /^Usage: riposte blocks \[--json\]$/m },
+      { args: ['blocks', '--force'], error: /^error: Unknown option '--force'$/m, usage: /^Usage: riposte blocks \[--cursor CURSOR\] \[--json\]$/m },
       { args: ['policy'], error: /^error: policy needs a subcommand: check$/m, usage: /^Usage: riposte policy check FILE$/m },
       { args: ['policy', 'apply', 'x.yaml'], error: /^error: unknown policy subcommand "apply"/m, usage: /^Usage: riposte policy check FILE$/m },
       { args: ['--url', 'http://x', 'blocks'], error: /^error: options go after the command/m, usage: /^Commands:$/m },

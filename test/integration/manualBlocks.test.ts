@@ -137,4 +137,26 @@ describe('POST /v1/blocks: a manual block through the API', () => {
     assert.equal((await api.call('POST', '/v1/blocks', { ip, reason: 'x' }, {})).status, 401, 'no key, no block');
     await assertNoBlockWorkflow(ip);
   });
+  test('GET /v1/blocks pages with limit and the cursor it names, newest first, and refuses a cursor it did not make', async () => {
+    const mine = [uniqueAddress(), uniqueAddress(), uniqueAddress()];
+    for (const ip of mine) assert.equal((await api.call('POST', '/v1/blocks', { ip, duration: '1h', reason: 'paging' })).status, 202);
+    await eventually('all three listed', async () => {
+      const seen: string[] = [];
+      let cursor = '';
+      for (let pages = 0; pages < 500; pages += 1) {
+        const page = await api.call('GET', `/v1/blocks?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(page.status, 200, page.text);
+        assert.ok(page.json.blocks.length <= 2);
+        seen.push(...page.json.blocks.map((b: { address: string }) => b.address));
+        if (!page.json.next) break;
+        cursor = page.json.next;
+      }
+      return mine.every((ip) => seen.includes(ip)) ? true : undefined;
+    });
+    const bad = await api.call('GET', '/v1/blocks?cursor=not%20a%20cursor');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json.issues.map((i: { path: string }) => i.path), ['query.cursor']);
+    assert.equal((await api.call('GET', '/v1/blocks?limit=0')).status, 400);
+    for (const ip of mine) await api.call('DELETE', `/v1/blocks/${ip}`);
+  });
 });
