@@ -1,5 +1,6 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActionPorts, ActionResult, Guard, IncidentBrief } from '../domain/actions/action.ts';
+import { type ActionPorts, type ActionResult, type Guard, type IncidentBrief, UNCHANGED } from '../domain/actions/action.ts';
 import { actionKind } from '../domain/actions/index.ts';
 import { audited } from './audit/audited.ts';
 import type { AuditContext, AuditSink } from './audit/record.ts';
@@ -8,6 +9,8 @@ export interface ApplyActionInput {
   kind: string;
   params: unknown;
   idempotencyKey: string;
+  /** An earlier attempt (the local one) may have acted before it failed. */
+  earlierAttempt?: boolean;
   incident: IncidentBrief;
   audit?: AuditContext;
 }
@@ -47,7 +50,10 @@ export function createActionActivities({ ports, guard, assertContainmentAllowed,
         const refusal = guard ? kind.refusal(params, guard) : kind.containment ? 'the allowlist or protect list could not be read' : undefined;
         if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'Protected');
         if (kind.containment) await assertContainmentAllowed();
-        return kind.apply(ports, params, input.incident);
+        const result = await kind.apply(ports, params, input.incident);
+        // After an earlier attempt, "already so" may be this incident's own doing: the revert must then undo it.
+        if ((input.earlierAttempt || Context.current().info.attempt > 1) && result.ref?.[UNCHANGED]) delete result.ref[UNCHANGED];
+        return result;
       }, { resultOf: auditResult });
     },
 

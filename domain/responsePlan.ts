@@ -17,6 +17,7 @@ export interface PlanStep {
   /** Distinct approvers needed, for `approve`. */
   approvals: number;
   containment: boolean;
+  holds: boolean;
   revertible: boolean;
   breaker: boolean;
 }
@@ -63,6 +64,7 @@ function baseStep(kind: ActionKind<unknown>, params: unknown, incidentId: string
     reasons: [],
     approvals: 1,
     containment: kind.containment,
+    holds: kind.holds,
     revertible: kind.revert !== undefined,
     breaker: kind.breaker,
   };
@@ -71,7 +73,7 @@ function baseStep(kind: ActionKind<unknown>, params: unknown, incidentId: string
 function refusedStep(planned: { kind: string; params: unknown }, reason: string): PlanStep {
   return {
     kind: planned.kind, params: planned.params, target: '', description: planned.kind, idempotencyKey: '', disposition: 'refused',
-    reasons: [reason], approvals: 1, containment: true, revertible: false, breaker: false,
+    reasons: [reason], approvals: 1, containment: true, holds: true, revertible: false, breaker: false,
   };
 }
 
@@ -103,15 +105,27 @@ export function approvalRefusal(by: string, given: readonly { by: string }[], re
   return undefined;
 }
 
-/** The status an incident ends its response with, from what became of its actions. */
+/**
+ * The status an incident ends its response with, from what became of its planned actions (status notifications are
+ * not among them: a message that could not be sent fails nothing). `contained` needs an action that holds the entity
+ * (a tag does not); `observed` is what observe mode would have held.
+ */
 export function responseStatus(actions: readonly ActionRecord[], steps: readonly PlanStep[]): IncidentStatus {
-  const containment = actions.filter((a) => steps.find((s) => s.idempotencyKey === a.idempotencyKey)?.containment ?? a.kind === 'block');
-  if (actions.some((a) => a.outcome === 'failed')) return 'failed';
-  if (containment.some((a) => a.outcome === 'done')) return 'contained';
-  if (containment.some((a) => a.outcome === 'would_do')) return 'observed';
+  const planned = actions.filter((a) => steps.some((s) => s.idempotencyKey === a.idempotencyKey));
+  const step = (a: ActionRecord) => steps.find((s) => s.idempotencyKey === a.idempotencyKey)!;
+  const holding = planned.filter((a) => step(a).holds);
+  if (planned.some((a) => a.outcome === 'failed')) return 'failed';
+  if (holding.some((a) => a.outcome === 'done')) return 'contained';
+  if (planned.some((a) => step(a).containment && a.outcome === 'would_do')) return 'observed';
+  const containment = planned.filter((a) => step(a).containment);
   const refused = containment.filter((a) => a.outcome === 'refused');
   if (refused.length > 0 && refused.length === containment.length) return refused.some((a) => a.kind === 'block') ? 'allowlisted' : 'protected';
   return 'responded';
+}
+
+/** Planned actions that failed; status notifications are not planned actions. */
+export function failedSteps(actions: readonly ActionRecord[], steps: readonly PlanStep[]): ActionRecord[] {
+  return actions.filter((a) => a.outcome === 'failed' && steps.some((s) => s.idempotencyKey === a.idempotencyKey));
 }
 
 /** What the playbook's routes are told when the response is over: the sentence a person reads first. */
@@ -122,7 +136,7 @@ export function responseSummary(status: IncidentStatus, actions: readonly Action
     case 'contained': return `Done: ${what('done').join('; ')}`;
     case 'responded': return `Done: ${what('done').join('; ') || 'nothing to do'}${skipped.length > 0 ? `; skipped: ${skipped.join('; ')}` : ''}`;
     case 'observed': return `Would ${plan.join('; ')} (observe mode)`;
-    case 'failed': return `FAILED: ${actions.filter((a) => a.outcome === 'failed').map((a) => `${a.detail}: ${a.error}`).join('; ')}`;
+    case 'failed': return `FAILED: ${actions.filter((a) => a.outcome === 'failed' && a.kind !== 'notify').map((a) => `${a.detail}: ${a.error}`).join('; ')}`;
     case 'allowlisted':
     case 'protected': return `Not done: ${what('refused').join('; ')}`;
     default: return status;

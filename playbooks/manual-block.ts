@@ -9,7 +9,8 @@ export const manualBlock: Playbook = {
   entityKind: 'address',
   summary: 'A range wider than maxBlockWidth that a person asked to block: blocked once other people approve.',
   title: (entity) => `Manual block of ${entity}`,
-  // Started by the API on a person's request, never by an alert.
+  // Started by the API on a person's request, never by an alert; the block workflow holds the block once approved.
+  noReview: true,
   matches: () => false,
   entity: () => {
     throw new Error('manual blocks are started by POST /v1/blocks, not by alerts');

@@ -35,6 +35,8 @@ export interface Playbook {
   readonly title: (entity: string) => string;
   /** Its alerts go to the entity's login history (workflows/logins.ts), which raises the incident when it finds one. */
   readonly viaLoginHistory?: true;
+  /** Closes once its response is over, with no review window: nothing to attach to it later, no verdict to give. */
+  readonly noReview?: true;
   matches(alert: Alert): boolean;
   /** The incident's entity, canonical; alerts with the same entity join one incident. */
   entity(alert: Alert): string;

@@ -17,6 +17,7 @@ export async function blockWorkflow(input: BlockInput): Promise<BlockState> {
     block.state.state = 'removing';
     upsertSearchAttributes([{ key: statusAttribute, value: 'removing' }]);
     await removeEverywhere(block);
+    await block.tellLifted();
   } while (block.again());
   block.state.state = 'removed';
   upsertSearchAttributes([{ key: statusAttribute, value: 'removed' }, { key: expiresAtAttribute, value: null }]);
@@ -39,8 +40,13 @@ async function hold(block: Block): Promise<void> {
     const retry = failedPoints(block).length > 0 && patched('retry-failed-points');
     const wait = Math.min(state.expiresAt - Date.now(), retry ? state.retryFailedEveryMs ?? DEFAULT_RETRY_FAILED_MS : Number.POSITIVE_INFINITY);
     const woken = await condition(() => block.lifted || state.expiresAt !== block.appliedUntil || workflowInfo().continueAsNewSuggested, wait);
-    if (!woken && retry && Date.now() < state.expiresAt) await applyAt(block, failedPoints(block));
-    if (workflowInfo().continueAsNewSuggested && !block.lifted) {
+    if (!woken && retry && Date.now() < state.expiresAt) {
+      await killSwitchCleared();
+      await applyAt(block, failedPoints(block));
+    }
+    // An extension that arrived with the suggestion is applied first: the next run takes its expiry as applied.
+    const unapplied = state.expiresAt !== block.appliedUntil && patched('apply-before-continue');
+    if (workflowInfo().continueAsNewSuggested && !block.lifted && !unapplied) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof blockWorkflow>({ ...block.input, state });
     }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched } from '@temporalio/workflow';
 import type { IncidentInput, IncidentState } from '../domain/incident.ts';
 import { playbookPolicy } from '../domain/policy.ts';
 import { playbookByName } from '../playbooks/index.ts';
@@ -23,6 +23,8 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
     incident.setStatus('triage');
     await respond(incident);
   }
-  await review(incident, carry?.reviewUntil ?? Date.now() + policy.reviewWindow);
+  // A new request for the same manual block must start a new incident, not join one waiting out a review window.
+  const reviewWindow = playbook.noReview && patched('manual-block-no-review') ? 0 : policy.reviewWindow;
+  await review(incident, carry?.reviewUntil ?? Date.now() + reviewWindow);
   return incident.state;
 }

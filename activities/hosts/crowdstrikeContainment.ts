@@ -55,7 +55,7 @@ export function createCrowdstrikeContainment(opts: CrowdstrikeContainmentOptions
   async function act(host: string, action: 'contain' | 'lift_containment'): Promise<HostActionResult> {
     const device = await findDevice(host);
     if (device.status && REACHED[action].includes(device.status)) {
-      return { detail: `${host} is already ${device.status} in CrowdStrike Falcon (${device.device_id})`, ref: device.device_id };
+      return { detail: `${host} is already ${device.status} in CrowdStrike Falcon (${device.device_id})`, ref: device.device_id, unchanged: true };
     }
     await call('POST', '/devices/entities/devices-actions/v2', { action_name: action }, { ids: [device.device_id] });
     const verb = action === 'contain' ? 'containment' : 'lifting containment';

@@ -75,7 +75,7 @@ export function createDefenderContainment(opts: DefenderContainmentOptions): Hos
     const latest = await latestIsolation(machineId);
     if ((latest?.type ?? 'Unisolate') !== wanted) return undefined;
     const how = latest ? `${latest.status}, action ${latest.id}` : 'never isolated';
-    return { detail: `${host} is already ${wanted === 'Isolate' ? 'isolated' : 'released'} in Microsoft Defender (${how})`, ref: machineId };
+    return { detail: `${host} is already ${wanted === 'Isolate' ? 'isolated' : 'released'} in Microsoft Defender (${how})`, ref: machineId, unchanged: true };
   }
 
   /** A 400: `ActiveRequestAlreadyExists` means another request got there between the read and the post. */

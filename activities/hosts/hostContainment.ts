@@ -3,6 +3,8 @@ export interface HostActionResult {
   detail: string;
   /** The vendor's own id of the device or asset. */
   ref?: string;
+  /** The host already was as asked: nothing was changed, so a revert must leave it as it is too. */
+  unchanged?: true;
 }
 
 /**

@@ -25,12 +25,13 @@ export interface AccountSteps {
 
 /**
  * Reads the account first so a repeat does only what is missing: a retried or repeated disable blocks once but ends
- * sessions every time (a session may have started since), and enable touches only an account that disable blocked.
+ * sessions every time (a session may have started since). A disable that found the account already blocked says so
+ * (`unchanged`), so the incident's revert leaves that account blocked.
  */
 export function lifecycleDirectory(name: string, steps: AccountSteps): UserDirectory {
-  const said = (account: Account, state: string, then = ''): UserActionResult =>
-    ({ detail: `${state} in ${steps.provider} (${account.ref})${then}`, ref: account.ref });
-  const leftAlone = (account: Account, inert: string) => said(account, inert.toLowerCase(), ', cannot sign in; left as is');
+  const said = (account: Account, state: string, then = '', unchanged = false): UserActionResult =>
+    ({ detail: `${state} in ${steps.provider} (${account.ref})${then}`, ref: account.ref, ...(unchanged ? { unchanged: true as const } : {}) });
+  const leftAlone = (account: Account, inert: string) => said(account, inert.toLowerCase(), ', cannot sign in; left as is', true);
   return {
     name,
     async disable(user) {
@@ -38,7 +39,7 @@ export function lifecycleDirectory(name: string, steps: AccountSteps): UserDirec
       if (account.inert) return leftAlone(account, account.inert);
       if (!account.disabled) await steps.block(account);
       await steps.endSessions(account);
-      return said(account, `${account.disabled ? 'already ' : ''}${steps.disabledWord}`, ', sessions ended');
+      return said(account, `${account.disabled ? 'already ' : ''}${steps.disabledWord}`, ', sessions ended', account.disabled);
     },
     async enable(user) {
       const account = await steps.find(user);

@@ -4,6 +4,8 @@ export interface UserActionResult {
   detail: string;
   /** The provider's own id of the account, when it has one. */
   ref?: string;
+  /** The account already was as asked: nothing was changed, so a revert must leave it as it is too. */
+  unchanged?: true;
 }
 
 /**

@@ -11,7 +11,7 @@ import { DURATION_PATTERN, formatDuration, parseDuration } from '../../domain/du
 import { allowlistOverlap, type CanonicalCidr, canonicalBlockTarget, canonicalCidr } from '../../domain/ip.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
 import { blockWorkflowId } from '../../workflows/ids.ts';
-import { blockStatusQuery, unblockSignal } from '../../workflows/messages.ts';
+import { blockStatusQuery, statusQuery, unblockSignal } from '../../workflows/messages.ts';
 import { entityAttribute, expiresAtAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
 import { ENFORCEMENT_TASK_QUEUE } from '../../workflows/taskQueues.ts';
 import { manualBlock } from '../../playbooks/manual-block.ts';
@@ -107,6 +107,7 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     const approvals = snapshot.approvals.wide_block ?? 1;
     if (target.prefix < maxWidth && (approvals > 1 || !roleGrants(req.principal!.role, 'admin'))) {
       const id = `${manualBlock.name}:${target.text}`;
+      await refusePending(id);
       const input: IncidentInput = { playbook: manualBlock.name, entity: target.text, policy: snapshot, links, requestedBy: by, request: { durationMs, reason } };
       const alert = { id: `manual:${by}:${Date.now()}`, source: 'generic' as const, type: 'manual.block', severity: 5, count: 1, receivedAt: new Date().toISOString() };
       const { started } = await client.withDeadline(Date.now() + 10_000, () => signalIncident(client, taskQueue, id, input, addToBatch(EMPTY_BATCH, [alert])));
@@ -127,6 +128,22 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     }));
     res.status(202).json({ address, workflowId, duration: formatDuration(durationMs), by, ...(await currentExpiry(workflowId)) });
   });
+
+  /**
+   * One request per wide range at a time: a second requester joining the first's incident could approve a block they
+   * asked for themselves, which the two-person rule forbids.
+   */
+  async function refusePending(id: string): Promise<void> {
+    try {
+      const { status } = await client.workflow.getHandle(id).describe();
+      if (status.name !== 'RUNNING') return;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+    const pending = await client.workflow.getHandle(id).query(statusQuery);
+    throw new HttpError(409, 'conflict', `${id} is already ${pending.status}, requested by ${pending.requestedBy ?? 'someone'}: approve or reject it first`);
+  }
 
   /**
    * The expiry the block workflow settled on (a request never shortens a longer block). Best effort: the block is

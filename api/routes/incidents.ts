@@ -10,7 +10,9 @@ import { entityAttribute, playbookAttribute, severityAttribute, statusAttribute,
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 import { type EntityFilter, entityFilter, MAX_SCANNED, readEntity } from './explain.ts';
 
-const TERMINAL: ReadonlySet<IncidentStatus> = new Set(['contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'below_threshold', 'reverted', 'closed']);
+const TERMINAL: ReadonlySet<IncidentStatus> = new Set([
+  'contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'below_threshold', 'reverted', 'closed', 'protected', 'responded', 'lifted', 'ended',
+]);
 
 const commentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
 const reasonBody = z.object({ reason: z.string().max(2000).optional() }).strict();

@@ -93,6 +93,8 @@ export interface ActionKind<P = unknown> {
   readonly containment: boolean;
   /** Counts towards the mass-action circuit breaker. */
   readonly breaker: boolean;
+  /** Keeps the entity from doing harm (a block, a disabled account, an isolated host): what makes an incident `contained`. */
+  readonly holds: boolean;
   /**
    * The audit trail's names for its apply and revert, when `<name>.apply` would say the wrong thing: a block's apply is a
    * request to the block workflow, whose enforcement calls are the `block.apply` records.
@@ -112,10 +114,23 @@ export interface ActionKind<P = unknown> {
   revert?(ports: ActionPorts, params: P, incident: IncidentBrief, applied: ActionResult, by: string): Promise<ActionResult>;
 }
 
+/** The `ref` key naming the adapters an apply found already as asked: a revert leaves those alone. */
+export const UNCHANGED = 'unchanged';
+
 /** Runs one call on every configured adapter of a kind; none configured is a `skipped` result naming what to set. */
-export async function onEvery<A extends { name: string }>(adapters: readonly A[], missing: string, call: (adapter: A) => Promise<{ detail: string; ref?: string }>): Promise<ActionResult> {
+export async function onEvery<A extends { name: string }>(adapters: readonly A[], missing: string, call: (adapter: A) => Promise<{ detail: string; ref?: string; unchanged?: true }>): Promise<ActionResult> {
   if (adapters.length === 0) return { outcome: 'skipped', detail: missing };
   const results = await Promise.all(adapters.map(async (adapter) => ({ name: adapter.name, ...(await call(adapter)) })));
-  const ref = Object.fromEntries(results.filter((r) => r.ref !== undefined).map((r) => [r.name, r.ref!]));
+  const ref: Record<string, string> = Object.fromEntries(results.filter((r) => r.ref !== undefined).map((r) => [r.name, r.ref!]));
+  const unchanged = results.filter((r) => r.unchanged).map((r) => r.name);
+  if (unchanged.length > 0) ref[UNCHANGED] = unchanged.join(',');
   return { outcome: 'done', detail: results.map((r) => `${r.name}: ${r.detail}`).join('; '), ...(Object.keys(ref).length > 0 ? { ref } : {}) };
+}
+
+/** A revert on the adapters whose apply changed something: what was already so before the incident stays so. */
+export async function onChanged<A extends { name: string }>(adapters: readonly A[], applied: ActionResult, missing: string, call: (adapter: A) => Promise<{ detail: string; ref?: string }>): Promise<ActionResult> {
+  const untouched = new Set((applied.ref?.[UNCHANGED] ?? '').split(',').filter(Boolean));
+  const changed = adapters.filter((adapter) => !untouched.has(adapter.name));
+  if (adapters.length > 0 && changed.length === 0) return { outcome: 'done', detail: `left as it was before this incident (${[...untouched].join(', ')})` };
+  return onEvery(changed, missing, call);
 }

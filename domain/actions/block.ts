@@ -25,6 +25,7 @@ export const block: ActionKind<BlockParams> = {
   params,
   containment: true,
   breaker: true,
+  holds: true,
   auditAs: { apply: 'block.request', revert: 'block.withdraw' },
   target: (p) => p.address,
   describe: (p) => `block ${p.address} for ${formatDuration(p.durationMs)}`,

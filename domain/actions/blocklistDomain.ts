@@ -19,6 +19,7 @@ export const blocklistDomain: ActionKind<BlocklistDomainParams> = {
   params,
   containment: true,
   breaker: true,
+  holds: true,
   target: entryOf,
   describe: (p) => `put ${entryOf(p)} on the domain feed for ${formatDuration(p.durationMs)}`,
   refusal: (p, guard) => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { userField } from '../addressFields.ts';
 import { protectedBy } from '../protect.ts';
-import { type ActionKind, onEvery } from './action.ts';
+import { type ActionKind, onChanged, onEvery } from './action.ts';
 
 const params = z.object({ user: userField }).strict();
 type DisableUserParams = z.output<typeof params>;
@@ -14,6 +14,7 @@ export const disableUser: ActionKind<DisableUserParams> = {
   params,
   containment: true,
   breaker: true,
+  holds: true,
   approvalKey: 'disable_user',
   target: (p) => p.user,
   describe: (p) => `disable the account ${p.user}`,
@@ -23,5 +24,5 @@ export const disableUser: ActionKind<DisableUserParams> = {
   },
   idempotencyKey: (incidentId, p) => `${incidentId}|disable_user|${p.user}`,
   apply: (ports, p) => onEvery(ports.users, NONE, (directory) => directory.disable(p.user)),
-  revert: (ports, p) => onEvery(ports.users, NONE, (directory) => directory.enable(p.user)),
+  revert: (ports, p, _incident, applied) => onChanged(ports.users, applied, NONE, (directory) => directory.enable(p.user)),
 };

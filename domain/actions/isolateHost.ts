@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hostField } from '../addressFields.ts';
 import { protectedBy } from '../protect.ts';
-import { type ActionKind, onEvery } from './action.ts';
+import { type ActionKind, onChanged, onEvery } from './action.ts';
 
 const params = z.object({ host: hostField }).strict();
 type IsolateHostParams = z.output<typeof params>;
@@ -14,6 +14,7 @@ export const isolateHost: ActionKind<IsolateHostParams> = {
   params,
   containment: true,
   breaker: true,
+  holds: true,
   approvalKey: 'isolate_host',
   target: (p) => p.host,
   describe: (p) => `isolate the host ${p.host}`,
@@ -23,5 +24,5 @@ export const isolateHost: ActionKind<IsolateHostParams> = {
   },
   idempotencyKey: (incidentId, p) => `${incidentId}|isolate_host|${p.host}`,
   apply: (ports, p, incident) => onEvery(ports.containment, NONE, (edr) => edr.isolate(p.host, `Riposte incident ${incident.id}`)),
-  revert: (ports, p, incident, _applied, by) => onEvery(ports.containment, NONE, (edr) => edr.release(p.host, `Riposte: false positive on ${incident.id}, by ${by}`)),
+  revert: (ports, p, incident, applied, by) => onChanged(ports.containment, applied, NONE, (edr) => edr.release(p.host, `Riposte: false positive on ${incident.id}, by ${by}`)),
 };

@@ -17,6 +17,7 @@ export const notify: ActionKind<NotifyParams> = {
   params,
   containment: false,
   breaker: false,
+  holds: false,
   target: (p) => p.managerOf ?? p.routes.join(','),
   describe: (p) => `notify ${[...p.routes, ...(p.managerOf ? [`the manager of ${p.managerOf}`] : [])].join(', ') || 'nobody'}`,
   refusal: () => undefined,

@@ -18,6 +18,7 @@ export const openTicket: ActionKind<OpenTicketParams> = {
   params,
   containment: false,
   breaker: false,
+  holds: false,
   target: (p) => p.observables[0]?.value ?? '',
   describe: (p) => `open a ticket with ${p.observables.length} observable(s)`,
   refusal: () => undefined,

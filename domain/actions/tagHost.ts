@@ -17,6 +17,7 @@ export const tagHost: ActionKind<TagHostParams> = {
   params,
   containment: true,
   breaker: false,
+  holds: false,
   target: (p) => p.host,
   describe: (p) => `tag the host ${p.host} ${p.tag}`,
   refusal: (p, guard) => {

@@ -18,7 +18,7 @@ let hive: Awaited<ReturnType<typeof startFakeTheHive>>;
 let riposte: TestRiposte;
 
 before(async () => {
-  [okta, hive] = await Promise.all([startFakeOkta(['bob@example.org', 'erin@example.org']), startFakeTheHive()]);
+  [okta, hive] = await Promise.all([startFakeOkta(['bob@example.org', 'erin@example.org', 'frank@example.org']), startFakeTheHive()]);
   riposte = await startRiposte({
     policy,
     responders: { users: [createOktaDirectory({ orgUrl: okta.url, apiToken: okta.token })], tickets: [createTheHive({ url: hive.url, apiKey: hive.apiKey })] },
@@ -101,4 +101,22 @@ test('whoever asked for an incident cannot approve it', async () => {
   assert.equal(state.status, 'awaiting_approval');
   assert.deepEqual(state.approvals ?? [], []);
   assert.deepEqual(oktaWritesFor('erin@example.org'), []);
+});
+
+test('an account an administrator had already suspended stays suspended after a false positive', async () => {
+  okta.users.find((u) => u.profile.login === 'frank@example.org')!.status = 'SUSPENDED';
+  const { id, handle } = await raise('frank@example.org');
+  await statusOf(id, 'awaiting_approval');
+  await handle.signal(approveSignal, { by: 'alice' });
+  await timelineEntry(id, 'approved', 'alice');
+  await handle.signal(approveSignal, { by: 'carol' });
+  const contained = await statusOf(id, 'contained');
+  assert.match(contained.actions.find((a) => a.kind === 'disable_user')!.detail, /already suspended/);
+  assert.deepEqual(oktaWritesFor('frank@example.org'), ['frank@example.org DELETE /sessions'], 'only the sessions were ended');
+
+  await handle.executeUpdate(verdictUpdate, { args: [{ verdict: 'false_positive', by: 'dave' }] });
+  const reverted = await timelineEntry(id, 'disable_user:reverted', 'dave');
+  assert.match(reverted!.detail ?? '', /left as it was before this incident \(okta\)/);
+  assert.equal(okta.statusOf('frank@example.org'), 'SUSPENDED', 'the administrator\'s suspension is not this incident\'s to lift');
+  assert.deepEqual(oktaWritesFor('frank@example.org'), ['frank@example.org DELETE /sessions']);
 });

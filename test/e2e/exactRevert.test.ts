@@ -5,7 +5,8 @@ import { signalIncident } from '../../api/incidentStarter.ts';
 import { addToBatch, alertSchema, EMPTY_BATCH, summarizeAlert } from '../../domain/alert.ts';
 import type { IncidentState } from '../../domain/incident.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery, statusQuery, timelineQuery, unblockSignal, verdictUpdate } from '../../workflows/messages.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
@@ -142,4 +143,18 @@ test('after an early unblock the incident shows lifted, and a false positive sti
   assert.ok(!events.includes('block:revert_failed'), events.join(', '));
   assert.equal((await riposte.client.workflow.getHandle(id).describe()).status.name, 'RUNNING', 'the incident did not fail');
   assert.equal(await feedEntry(address), undefined);
+});
+
+test('a false positive after the other lease ran out lifts the block as lifted, not as an expiry on the offence ladder', async () => {
+  const address = uniqueAddress();
+  const { id } = await raise(oneHour, address);
+  await statusOf(id, 'contained');
+  await manual(address, 1_000);
+  // rita's one-second lease runs out; nobody asks again, so nothing has dropped it yet.
+  await new Promise((r) => setTimeout(r, 1_500));
+  await falsePositive(id);
+  const ended = await riposte.client.workflow.getHandle(blockWorkflowId(address)).result();
+  assert.equal(ended.state, 'removed');
+  assert.equal(await feedEntry(address), undefined);
+  await assert.rejects(riposte.client.workflow.getHandle(offenceHistoryWorkflowId(address)).describe(), WorkflowNotFoundError, 'a lifted block is no offence');
 });

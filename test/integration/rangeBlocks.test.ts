@@ -119,11 +119,12 @@ describe('range requests the API refuses start nothing; the enforcement activiti
   const allowlistedRange = '2001:db8:a13::/48';
   const policy = testPolicy({ allowlist: [allowlisted, allowlistedRange] });
   const rita = testKey('rita', 'responder');
+  const sam = testKey('sam', 'responder');
   let riposte: TestRiposte;
   let api: TestApi;
   before(async () => {
     riposte = await startRiposte({ policy });
-    api = await startApi(riposte, policy, { keys: [rita.spec] });
+    api = await startApi(riposte, policy, { keys: [rita.spec, sam.spec] });
   });
   after(async () => {
     await api?.close();
@@ -140,6 +141,9 @@ describe('range requests the API refuses start nothing; the enforcement activiti
     assert.equal(held.json.incident, 'manual-block:2001:db8:fe00::/40');
     assert.match(held.json.message, /^2001:db8:fe00::\/40 is wider than \/48: it is blocked once another person approves/);
     await assertNoBlockWorkflow('2001:db8:fe00::/40');
+    const again = await api.call('POST', '/v1/blocks', { ip: '2001:db8:fe00::/40', reason: 'me too' }, sam.auth);
+    assert.equal(again.status, 409, 'a second requester may not join the first one\'s request and approve it');
+    assert.match(again.json.message, /^manual-block:2001:db8:fe00::\/40 is already \w+, requested by rita: approve or reject it first$/);
     await riposte.client.workflow.getHandle('manual-block:2001:db8:fe00::/40').signal(rejectSignal, { by: 'admin', reason: 'test over' });
 
     const range = uniqueRange64();

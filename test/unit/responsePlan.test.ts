@@ -87,17 +87,27 @@ describe('approvalRefusal', () => {
 });
 
 describe('responseStatus', () => {
-  const step = (kind: string, key: string, containment: boolean) => ({ kind, idempotencyKey: key, containment }) as PlanStep;
+  const step = (kind: string, key: string, containment: boolean, holds = containment) => ({ kind, idempotencyKey: key, containment, holds }) as PlanStep;
   const action = (kind: string, key: string, outcome: ActionRecord['outcome']): ActionRecord => ({ kind, target: 'x', detail: '', outcome, at: '', idempotencyKey: key });
+  const notification = (outcome: ActionRecord['outcome']): ActionRecord => ({ kind: 'notify', target: 'slack', detail: 'Awaiting approval', outcome, at: '' });
+  const steps = [step('tag_host', 't', true, false), step('isolate_host', 'i', true), step('open_ticket', 'o', false), step('block', 'b', true)];
 
   test('contained, observed, failed, protected, allowlisted, responded', () => {
-    const steps = [step('tag_host', 't', true), step('open_ticket', 'o', false), step('block', 'b', true)];
-    assert.equal(responseStatus([action('tag_host', 't', 'done'), action('open_ticket', 'o', 'done')], steps), 'contained');
-    assert.equal(responseStatus([action('tag_host', 't', 'would_do'), action('open_ticket', 'o', 'done')], steps), 'observed');
-    assert.equal(responseStatus([action('tag_host', 't', 'done'), action('open_ticket', 'o', 'failed')], steps), 'failed');
-    assert.equal(responseStatus([action('tag_host', 't', 'refused'), action('open_ticket', 'o', 'done')], steps), 'protected');
+    assert.equal(responseStatus([action('isolate_host', 'i', 'done'), action('open_ticket', 'o', 'done')], steps), 'contained');
+    assert.equal(responseStatus([action('isolate_host', 'i', 'would_do'), action('open_ticket', 'o', 'done')], steps), 'observed');
+    assert.equal(responseStatus([action('isolate_host', 'i', 'done'), action('open_ticket', 'o', 'failed')], steps), 'failed');
+    assert.equal(responseStatus([action('isolate_host', 'i', 'refused'), action('tag_host', 't', 'refused'), action('open_ticket', 'o', 'done')], steps), 'protected');
     assert.equal(responseStatus([action('block', 'b', 'refused')], steps), 'allowlisted');
     assert.equal(responseStatus([action('open_ticket', 'o', 'done')], steps), 'responded');
+  });
+
+  test('a tag holds nothing: tagged with the isolation only observed is observed, not contained', () => {
+    assert.equal(responseStatus([action('tag_host', 't', 'done'), action('isolate_host', 'i', 'would_do')], steps), 'observed');
+    assert.equal(responseStatus([action('tag_host', 't', 'done'), action('isolate_host', 'i', 'skipped')], steps), 'responded');
+  });
+
+  test('a status notification that failed fails nothing', () => {
+    assert.equal(responseStatus([notification('failed'), action('block', 'b', 'done')], steps), 'contained');
   });
 });
 

@@ -22,13 +22,16 @@ export class Block {
   unblockedBy: string | undefined;
   unblockReason: string | undefined;
   private requestsAtUnblock = 0;
+  /** Incidents whose leases an unblock cleared: told once the removal is done. */
+  private liftedIncidents: string[] = [];
 
   constructor(readonly input: BlockInput) {
     this.state = input.state ?? {
       address: input.address, points: input.points, expiresAt: 0, state: 'applying', requests: 0, lastRequestedBy: '', reason: '', pointErrors: {},
     };
     this.leases = (this.state.leases ??= {});
-    this.state.runs = [...(this.state.runs ?? []), workflowInfo().runId].slice(-20);
+    // Every run of the chain, so a lease granted many continuations ago is still recognised; one per continue-as-new.
+    this.state.runs = [...(this.state.runs ?? []), workflowInfo().runId];
     this.appliedUntil = input.state?.expiresAt ?? 0;
   }
 
@@ -59,6 +62,12 @@ export class Block {
   async tellIncidents(): Promise<void> {
     const incidents = Object.entries(this.leases).filter(([, lease]) => lease.incident).map(([id]) => id);
     await Promise.all(incidents.map((id) => this.tell(id, this.lifted ? 'lifted' : 'expired', this.unblockedBy)));
+  }
+
+  /** After a removal: incidents whose leases the unblock cleared learn it now, even if a new request goes on. */
+  async tellLifted(): Promise<void> {
+    const incidents = this.liftedIncidents.splice(0);
+    await Promise.all(incidents.map((id) => this.tell(id, 'lifted', this.unblockedBy)));
   }
 
   /** What the enforcement activities write into their audit records: the request behind the block, and who acts. */
@@ -104,13 +113,24 @@ export class Block {
     this.unblockedBy = by;
     this.unblockReason = reason;
     this.requestsAtUnblock = this.state.requests;
+    // A request arriving during the removal starts afresh: the lifted block's leases and expiry do not come back.
+    if (patched('unblock-clears-leases')) {
+      for (const [key, lease] of Object.entries(this.leases)) {
+        if (lease.incident) this.liftedIncidents.push(key);
+        delete this.leases[key];
+      }
+      this.state.expiresAt = 0;
+    }
   }
 
-  /** One requester's lease taken back: the block ends only when no lease is left. */
+  /** One requester's lease taken back: the block ends, as lifted, when no live lease is left. */
   private withdraw(requester: string, by: string, reason?: string): void {
     if (!this.leases[requester]) return;
     delete this.leases[requester];
-    const remaining = Object.values(this.leases).map((lease) => lease.until);
+    // A lease that ran out while nobody asked since must not keep a withdrawn block alive, or end it as an offence.
+    const live = patched('withdraw-live-leases');
+    if (live) this.dropExpiredLeases();
+    const remaining = Object.values(this.leases).map((lease) => lease.until).filter((until) => !live || until > Date.now());
     if (remaining.length > 0) this.state.expiresAt = Math.max(...remaining);
     else this.unblock(by, reason);
   }

@@ -11,9 +11,10 @@ import { awaitApproval } from './approval.ts';
 import type { Incident } from './incident.ts';
 
 const applyLocally = proxyLocalActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyLocal).applyAction;
+const applyRemotely = proxyActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyRemote).applyAction;
 const applyAtVendor = localFirst(
   proxyLocalActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyVendorLocal).applyAction,
-  proxyActivities<ActionActivities>(INCIDENT_ACTIVITY_OPTIONS.applyRemote).applyAction,
+  (input: Parameters<typeof applyRemotely>[0]) => applyRemotely({ ...input, earlierAttempt: true }),
 );
 // The control workflow is served by this worker's own task slots: see localFirst.
 const admitBlock = localFirst(

@@ -6,7 +6,7 @@ import {
   type ActionRecord, type IncidentInput, type IncidentState, type IncidentStatus, type TimelineEntry, VERDICTS,
 } from '../../domain/incident.ts';
 import type { PlaybookPolicy } from '../../domain/policy.ts';
-import { approvalRefusal, type PlanStep } from '../../domain/responsePlan.ts';
+import { approvalRefusal, failedSteps, type PlanStep } from '../../domain/responsePlan.ts';
 import type { Playbook } from '../../playbooks/playbook.ts';
 import { INCIDENT_ACTIVITY_OPTIONS } from '../activityOptions.ts';
 import { rootCauseMessage } from '../failures.ts';
@@ -214,7 +214,7 @@ export class Incident {
     else delete action.error;
     this.record(failed ? 'block:failed' : 'block:recovered', detail);
     if (failed && this.state.status === 'contained') this.setStatus('failed', `no enforcement point holds the block of ${address}`);
-    else if (!failed && this.state.status === 'failed' && !this.state.actions.some((a) => a.outcome === 'failed')) this.setStatus('contained', `the block of ${address} is held again`);
+    else if (!failed && this.state.status === 'failed' && failedSteps(this.state.actions, this.steps).length === 0) this.setStatus('contained', `the block of ${address} is held again`);
     else return;
     this.notify(this.policy.notify, failed ? `Block of ${address} FAILED at every enforcement point (${detail}); retrying` : `Block of ${address} is in place again`);
   }
