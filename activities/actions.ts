@@ -1,9 +1,8 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type ActionPorts, type ActionResult, type Guard, type IncidentBrief, UNCHANGED } from '../domain/actions/action.ts';
 import { actionKind } from '../domain/actions/index.ts';
 import { audited } from './audit/audited.ts';
-import type { AuditContext, AuditSink } from './audit/record.ts';
+import { type AuditContext, type AuditSink, currentActivity } from './audit/record.ts';
 
 export interface ApplyActionInput {
   kind: string;
@@ -52,7 +51,7 @@ export function createActionActivities({ ports, guard, assertContainmentAllowed,
         if (kind.containment) await assertContainmentAllowed();
         const result = await kind.apply(ports, params, input.incident);
         // After an earlier attempt, "already so" may be this incident's own doing: the revert must then undo it.
-        if ((input.earlierAttempt || Context.current().info.attempt > 1) && result.ref?.[UNCHANGED]) delete result.ref[UNCHANGED];
+        if ((input.earlierAttempt || (currentActivity()?.attempt ?? 1) > 1) && result.ref?.[UNCHANGED]) delete result.ref[UNCHANGED];
         return result;
       }, { resultOf: auditResult });
     },
