@@ -18,7 +18,7 @@ let hive: Awaited<ReturnType<typeof startFakeTheHive>>;
 let riposte: TestRiposte;
 
 before(async () => {
-  [okta, hive] = await Promise.all([startFakeOkta(['bob@example.org', 'erin@example.org', 'frank@example.org']), startFakeTheHive()]);
+  [okta, hive] = await Promise.all([startFakeOkta(['bob@example.org', 'erin@example.org', 'frank@example.org', 'gina@example.org']), startFakeTheHive()]);
   riposte = await startRiposte({
     policy,
     responders: { users: [createOktaDirectory({ orgUrl: okta.url, apiToken: okta.token })], tickets: [createTheHive({ url: hive.url, apiKey: hive.apiKey })] },
@@ -119,4 +119,27 @@ test('an account an administrator had already suspended stays suspended after a 
   assert.match(reverted!.detail ?? '', /left as it was before this incident \(okta\)/);
   assert.equal(okta.statusOf('frank@example.org'), 'SUSPENDED', 'the administrator\'s suspension is not this incident\'s to lift');
   assert.deepEqual(oktaWritesFor('frank@example.org'), ['frank@example.org DELETE /sessions']);
+});
+
+test('a verdict given just before the review window ends is reverted in full before the incident closes', async () => {
+  const shortReview = testPolicy({ playbooks: { 'account-compromise': { mode: 'approve', approvalTimeout: '1h', reviewWindow: '3s', notify: [] } } });
+  const alert = alertSchema.parse({ id: 'idp-gina', source: 'generic', type: 'account.compromise', severity: 9, user: 'gina@example.org' });
+  const id = 'account-compromise:gina@example.org';
+  await signalIncident(riposte.client, riposte.taskQueue, id, { playbook: 'account-compromise', entity: 'gina@example.org', policy: shortReview, links: {} }, addToBatch(EMPTY_BATCH, [summarizeAlert(alert, new Date().toISOString())]));
+  const handle = riposte.client.workflow.getHandle(id);
+  await statusOf(id, 'awaiting_approval');
+  await handle.signal(approveSignal, { by: 'alice' });
+  await statusOf(id, 'contained');
+  // Okta refuses the first two unsuspends, so the revert's retries outlast the review window.
+  let refused = 0;
+  okta.failWith((req) => (req.path.endsWith('/lifecycle/unsuspend') && refused++ < 2 ? { status: 500, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } } : undefined));
+  try {
+    await handle.executeUpdate(verdictUpdate, { args: [{ verdict: 'false_positive', by: 'dave' }] });
+    const closed = await handle.result();
+    assert.equal(refused, 3, 'two refusals, then the unsuspend that went through');
+    assert.equal(okta.statusOf('gina@example.org'), 'ACTIVE');
+    assert.equal(closed.status, 'reverted');
+  } finally {
+    okta.failWith(undefined);
+  }
 });
