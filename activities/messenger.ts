@@ -1,6 +1,6 @@
-import type { IncidentBrief, IncidentMessenger } from '../domain/actions/action.ts';
+import { type IncidentMessenger, notificationOf } from '../domain/actions/action.ts';
 import type { ManagerDirectory } from './enrich/managerDirectory.ts';
-import type { IncidentNotification, Notifier } from './notify/notification.ts';
+import type { Notifier } from './notify/notification.ts';
 
 /**
  * The `notify` action's way out: the configured notifiers by route name, and the first manager directory that knows
@@ -11,7 +11,7 @@ export function createMessenger({ notifiers, managers }: { notifiers: readonly N
   return {
     async send({ routes, incident, recipients, slackMentions }) {
       const configured = routes.filter((route) => byName.has(route));
-      const notification = { ...notificationOf(incident, recipients), ...(slackMentions?.length ? { slackMentions } : {}) };
+      const notification = notificationOf(incident, { recipients, slackMentions });
       await Promise.all(configured.map((route) => byName.get(route)!.send(notification)));
       return { sent: configured, skipped: routes.filter((route) => !byName.has(route)) };
     },
@@ -23,9 +23,4 @@ export function createMessenger({ notifiers, managers }: { notifiers: readonly N
       return undefined;
     },
   };
-}
-
-function notificationOf(incident: IncidentBrief, recipients?: string[]): IncidentNotification {
-  const { id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, summary, links } = incident;
-  return { incidentId: id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, action: summary, links, ...(recipients?.length ? { recipients } : {}) };
 }

@@ -33,8 +33,7 @@ export interface ApprovalDecision {
   at: string;
 }
 
-export const ACTION_OUTCOMES = ['planned', 'awaiting_approval', 'done', 'skipped', 'would_do', 'refused', 'failed', 'reverted', 'ended', 'denied'] as const;
-export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
+export type ActionOutcome = 'done' | 'skipped' | 'would_do' | 'refused' | 'failed' | 'reverted' | 'ended' | 'denied';
 
 /** One planned action and what became of it; `params` and `ref` are what a revert needs. */
 export interface ActionRecord {

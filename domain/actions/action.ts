@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { DomainFeed } from '../../activities/domains/domainFeed.ts';
+import type { IncidentNotification } from '../../activities/notify/notification.ts';
 import type { AssetTracker, HostContainment } from '../../activities/hosts/hostContainment.ts';
 import type { TicketSystem } from '../../activities/ticket/ticketSystem.ts';
 import type { UserDirectory } from '../../activities/users/userDirectory.ts';
@@ -29,6 +30,16 @@ export interface IncidentBrief {
   enforcementPoints: string[];
   /** How often a block tries a point that refused it again (the policy's enforcement.retryFailedEvery). */
   retryFailedEveryMs?: number;
+}
+
+/** What the notifiers are told of an incident: its brief, with the summary as the action, and whom to reach directly. */
+export function notificationOf(incident: IncidentBrief, direct: { recipients?: string[]; slackMentions?: string[] } = {}): IncidentNotification {
+  const { id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, summary, links } = incident;
+  return {
+    incidentId: id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, action: summary, links,
+    ...(direct.recipients?.length ? { recipients: direct.recipients } : {}),
+    ...(direct.slackMentions?.length ? { slackMentions: direct.slackMentions } : {}),
+  };
 }
 
 /** A block as its lease: which block workflow run holds this incident's request, so a revert reaches that run only. */
@@ -86,8 +97,6 @@ export interface ActionResult {
  */
 export interface ActionKind<P = unknown> {
   readonly name: string;
-  /** The kind of entity it acts on, for protection checks and display. */
-  readonly entityKind: EntityKind;
   readonly params: z.ZodType<P>;
   /** Changes the world in a way the kill switch must hold and the two-person rule may cover. */
   readonly containment: boolean;

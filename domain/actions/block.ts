@@ -21,7 +21,6 @@ export function tooWide(address: string, policy: Pick<PolicySnapshot, 'maxBlockW
 
 export const block: ActionKind<BlockParams> = {
   name: 'block',
-  entityKind: 'address',
   params,
   containment: true,
   breaker: true,

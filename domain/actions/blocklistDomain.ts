@@ -15,7 +15,6 @@ const NONE = 'no domain feed is configured on this worker';
 
 export const blocklistDomain: ActionKind<BlocklistDomainParams> = {
   name: 'blocklist_domain',
-  entityKind: 'domain',
   params,
   containment: true,
   breaker: true,

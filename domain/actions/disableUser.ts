@@ -10,7 +10,6 @@ const NONE = 'no user directory is configured (OKTA_ORG_URL, ENTRA_TENANT_ID or 
 
 export const disableUser: ActionKind<DisableUserParams> = {
   name: 'disable_user',
-  entityKind: 'user',
   params,
   containment: true,
   breaker: true,

@@ -10,7 +10,6 @@ const NONE = 'no EDR is configured (FALCON_CLIENT_ID or DEFENDER_TENANT_ID)';
 
 export const isolateHost: ActionKind<IsolateHostParams> = {
   name: 'isolate_host',
-  entityKind: 'host',
   params,
   containment: true,
   breaker: true,

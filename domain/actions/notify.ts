@@ -13,7 +13,6 @@ type NotifyParams = z.output<typeof params>;
 
 export const notify: ActionKind<NotifyParams> = {
   name: 'notify',
-  entityKind: 'user',
   params,
   containment: false,
   breaker: false,

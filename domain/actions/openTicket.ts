@@ -14,7 +14,6 @@ const NONE = 'no ticket system is configured (THEHIVE_URL or JIRA_URL)';
 
 export const openTicket: ActionKind<OpenTicketParams> = {
   name: 'open_ticket',
-  entityKind: 'address',
   params,
   containment: false,
   breaker: false,

@@ -13,7 +13,6 @@ const NONE = 'no asset tracker is configured (RIPOSTE_ASSET_URL)';
 
 export const tagHost: ActionKind<TagHostParams> = {
   name: 'tag_host',
-  entityKind: 'host',
   params,
   containment: true,
   breaker: false,

@@ -4,8 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { type AuditRecord, type AuditSink, createJsonlAuditReader, JsonlAuditSink, openJsonlAuditSink, recordId } from '../../activities/audit/index.ts';
+import { type AuditRecord, type AuditSink, createJsonlAuditReader, discardAudit, JsonlAuditSink, openJsonlAuditSink, recordId } from '../../activities/audit/index.ts';
+import { createActionActivities } from '../../activities/actions.ts';
 import { createEnforcementActivities } from '../../activities/enforce/index.ts';
+import type { UserDirectory } from '../../activities/users/userDirectory.ts';
+import type { ActionPorts, ActionResult, IncidentBrief } from '../../domain/actions/action.ts';
+import { guardOf } from '../../domain/actions/guard.ts';
+import { policySchema } from '../../domain/policy.ts';
 import type { BlockTarget, EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
 import { createNotifyActivities } from '../../activities/notify/index.ts';
 import type { IncidentNotification } from '../../activities/notify/notification.ts';
@@ -230,6 +235,64 @@ describe('audited activities', () => {
       (err: Error & { type?: string; nonRetryable?: boolean }) => err.type === 'AuditUnavailable' && err.nonRetryable === false && /not attempted: EROFS/.test(err.message),
     );
     assert.equal(point.applied.length, 0);
+  });
+
+  describe('response actions', () => {
+    const incident: IncidentBrief = {
+      id: 'account-compromise:bob@example.org', playbook: 'account-compromise', title: 't', entity: 'bob@example.org', entityKind: 'user',
+      alertCount: 1, severity: 9, mode: 'approve', status: 'containing', summary: 's', links: {}, policyVersion: 'pv-1', alertIds: ['evt-1'],
+      actor: 'alice', enforcementPoints: [],
+    };
+    const guard = guardOf({ ...policySchema.parse({}), version: 'pv-1' });
+    /** A directory that records what it was asked; `suspended` says whether bob was already suspended. */
+    function directory(suspended: boolean): UserDirectory & { calls: string[] } {
+      const calls: string[] = [];
+      return {
+        name: 'okta', calls,
+        disable: async (user) => { calls.push(`disable ${user}`); return { detail: 'suspended', ref: '00u1', ...(suspended ? { unchanged: true as const } : {}) }; },
+        enable: async (user) => { calls.push(`enable ${user}`); return { detail: 'unsuspended', ref: '00u1' }; },
+      };
+    }
+    const activities = (users: UserDirectory, audit: AuditSink, paused = false) => createActionActivities({
+      ports: { users: [users] } as unknown as ActionPorts,
+      guard,
+      assertContainmentAllowed: async () => { if (paused) throw new Error('the kill switch is on'); },
+      audit,
+    });
+    const input = { kind: 'disable_user', params: { user: 'bob@example.org' }, idempotencyKey: 'k', incident, audit: context };
+    const env = (attempt: number) => mock({ ...identity, workflowExecution: { workflowId: incident.id, runId: 'r' }, activityType: 'applyAction', attempt });
+
+    test('an action gets a before and an after record, named after its kind, with its parameters and idempotency key', async () => {
+      const path = fresh();
+      const sink = await JsonlAuditSink.open(path);
+      await env(1).run(activities(directory(false), sink).applyAction, input);
+      await sink.close();
+      const written = await lines(path);
+      assert.deepEqual(written.map((r) => [r.action, r.phase, r.result ?? null, r.target]), [
+        ['disable_user.apply', 'before', null, 'bob@example.org'], ['disable_user.apply', 'after', 'success', 'bob@example.org'],
+      ]);
+      assert.deepEqual(written[0]!.parameters, { params: { user: 'bob@example.org' }, idempotencyKey: 'k' });
+      assert.deepEqual(written[1]!.actor, { kind: 'principal', name: 'alice' });
+    });
+
+    test('while the kill switch is on a containment action is recorded as failed and its adapter is never called', async () => {
+      const path = fresh();
+      const sink = await JsonlAuditSink.open(path);
+      const users = directory(false);
+      await assert.rejects(env(1).run(activities(users, sink, true).applyAction, input), /the kill switch is on/);
+      await sink.close();
+      assert.deepEqual(users.calls, []);
+      assert.deepEqual((await lines(path)).map((r) => [r.phase, r.result ?? null, r.error ?? null]), [['before', null, null], ['after', 'failure', 'the kill switch is on']]);
+    });
+
+    test('"already so" is kept for the revert on a first attempt, and dropped after an earlier one, which may have acted', async () => {
+      const first: ActionResult = await env(1).run(activities(directory(true), discardAudit).applyAction, input);
+      assert.equal(first.ref?.unchanged, 'okta');
+      const retried: ActionResult = await env(2).run(activities(directory(true), discardAudit).applyAction, input);
+      assert.equal(retried.ref?.unchanged, undefined);
+      const afterLocal: ActionResult = await env(1).run(activities(directory(true), discardAudit).applyAction, { ...input, earlierAttempt: true });
+      assert.equal(afterLocal.ref?.unchanged, undefined);
+    });
   });
 
   test('notifications are audited per route; an unconfigured route is recorded as skipped', async () => {

@@ -1,6 +1,6 @@
 import { log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NotifyActivities } from '../../activities/notify/index.ts';
-import type { IncidentBrief } from '../../domain/actions/action.ts';
+import { type IncidentBrief, notificationOf } from '../../domain/actions/action.ts';
 import { type AlertBatch, addToBatch } from '../../domain/alert.ts';
 import {
   type ActionRecord, type IncidentInput, type IncidentState, type IncidentStatus, type TimelineEntry, VERDICTS,
@@ -134,8 +134,7 @@ export class Incident {
    * the actions when it comes; `notificationsSettled` waits for them before the incident closes.
    */
   notify(routes: readonly string[], summary: string): void {
-    const { id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, links } = this.brief(summary);
-    const notification = { incidentId: id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, action: summary, links };
+    const notification = notificationOf(this.brief(summary));
     for (const route of routes) {
       this.notifications.push(notifyIncident({ route, notification, audit: this.auditContext() }).then(
         (sent) => {
