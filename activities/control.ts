@@ -19,10 +19,41 @@ export async function readKillSwitch(client: Client, taskQueue: string): Promise
   }
 }
 
+/**
+ * One process's reads of the kill switch, shared: a caller joins the next read to begin after it asked (never one
+ * already under way, which may predate a pause acknowledged since), so at most two reads are in flight whatever the
+ * number of callers, and every answer is as fresh as a read of its own.
+ */
+export function sharedKillSwitchReader(client: Client, taskQueue: string): () => Promise<ControlState> {
+  let inFlight: Promise<ControlState> | undefined;
+  let queued: Promise<ControlState> | undefined;
+  const settled = () => {
+    inFlight = undefined;
+  };
+  const start = () => {
+    const read = readKillSwitch(client, taskQueue);
+    inFlight = read;
+    read.then(settled, settled);
+    return read;
+  };
+  return () => {
+    if (!inFlight) return start();
+    queued ??= inFlight.then(settled, settled).then(() => {
+      queued = undefined;
+      return start();
+    });
+    return queued;
+  };
+}
+
 /** Throws a retryable failure while the kill switch is on: enforcement retries until an admin resumes. */
-export async function assertContainmentAllowed(client: Client, taskQueue: string): Promise<void> {
-  const state = await readKillSwitch(client, taskQueue);
-  if (state.paused) throw ApplicationFailure.retryable(`the kill switch is on (set by ${state.by ?? 'unknown'}${state.reason ? `: ${state.reason}` : ''})`, 'KillSwitchEngaged');
+export async function assertContainmentAllowed(read: () => Promise<ControlState>): Promise<void> {
+  const state = await read();
+  if (state.paused) throw killSwitchEngaged(state);
+}
+
+export function killSwitchEngaged(state: ControlState): ApplicationFailure {
+  return ApplicationFailure.retryable(`the kill switch is on (set by ${state.by ?? 'unknown'}${state.reason ? `: ${state.reason}` : ''})`, 'KillSwitchEngaged');
 }
 
 /**
@@ -47,7 +78,7 @@ export async function updateControlWorkflow<Ret, Arg>(client: Client, taskQueue:
 
 const POLL_MS = 1_000;
 
-export function createControlActivities({ client }: { client: Client }) {
+export function createControlActivities({ client, readKillSwitch: read }: { client: Client; readKillSwitch: () => Promise<ControlState> }) {
   const admit = createAdmissionBatcher((taskQueue, admissions) => updateControlWorkflow(client, taskQueue, admitBlocksUpdate, admissions));
   return {
     /**
@@ -57,7 +88,7 @@ export function createControlActivities({ client }: { client: Client }) {
     async waitForContainmentAllowed({ maxWaitMs }: { maxWaitMs: number }): Promise<ControlState> {
       const deadline = Date.now() + maxWaitMs;
       for (;;) {
-        const state = await readKillSwitch(client, Context.current().info.taskQueue);
+        const state = await read();
         if (!state.paused || Date.now() >= deadline) return state;
         Context.current().heartbeat();
         await Context.current().sleep(POLL_MS);

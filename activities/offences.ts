@@ -15,16 +15,25 @@ export interface CountOffencesInput {
 
 /** The durable offence history of each address (workflows/offences.ts), which the repeat-offender ladder reads. */
 export function createOffenceActivities({ client, taskQueue }: { client: Client; taskQueue: string }) {
+  async function record({ address, ...offence }: RecordOffenceInput): Promise<void> {
+    await client.workflow.signalWithStart<typeof offenceHistoryWorkflow, [Offence]>('offenceHistoryWorkflow', {
+      workflowId: offenceHistoryWorkflowId(address),
+      taskQueue,
+      args: [{ address }],
+      signal: offenceSignal,
+      signalArgs: [offence],
+    });
+  }
+
   return {
     /** Adds an offence to the address's history, starting one if it has none; a retry adds nothing twice. */
-    async recordOffence({ address, ...offence }: RecordOffenceInput): Promise<void> {
-      await client.workflow.signalWithStart<typeof offenceHistoryWorkflow, [Offence]>('offenceHistoryWorkflow', {
-        workflowId: offenceHistoryWorkflowId(address),
-        taskQueue,
-        args: [{ address }],
-        signal: offenceSignal,
-        signalArgs: [offence],
-      });
+    async recordOffence(input: RecordOffenceInput): Promise<void> {
+      await record(input);
+    },
+
+    /** The offences of a shard's blocks that expired together. */
+    async recordOffences({ offences }: { offences: RecordOffenceInput[] }): Promise<void> {
+      await Promise.all(offences.map(record));
     },
 
     /**

@@ -1,10 +1,12 @@
 /** The `riposte` commands: their options, help and what each asks of the API. `cli/riposte.ts` runs them. */
 import { parseArgs } from 'node:util';
+import { MAX_BLOCKS_PER_REQUEST } from '../domain/addressFields.ts';
 import { canonicalEntity, ENTITY_KINDS } from '../domain/entity.ts';
 import { INCIDENT_STATUSES } from '../domain/incident.ts';
 import { playbookByName } from '../playbooks/index.ts';
 import { PolicyError, loadPolicy } from '../runtime/policyFile.ts';
 import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts';
+import { importBlocks, readBlockList } from './blockList.ts';
 import { clean, CliError, UsageError } from './errors.ts';
 import {
   type BlockView, type ExplanationView, formatBlocks, formatExplanation, formatIncident, formatIncidents, type IncidentListItem, type IncidentView,
@@ -171,37 +173,48 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'block',
-    args: ['IP'],
-    summary: 'block an address or a range at every enforcement point, for a while',
+    args: ['[IP]'],
+    summary: 'block an address or a range (or a file of them) at every enforcement point, for a while',
     description: [
-      'Starts the block workflow block:<IP>, or extends it: a block is never shortened. Every block expires.',
+      'Blocks IP, or extends its block: a block is never shortened. Every block expires.',
       'IP is an address or a range such as 203.0.113.0/24 or 2001:db8:1:2::/64; a range with host bits set',
       '(203.0.113.7/24) is refused rather than widened. A range wider than the policy\'s maxBlockWidth (default /24 and',
       '/48) becomes the incident manual-block:<range>, blocked once other people approve it (an admin\'s request is the',
       'approval when the policy asks for one).',
       'An address on the policy\'s allowlist, or a range with one inside it, is refused (403, exit 1) and nothing is',
       'started. You are recorded as the one who asked.',
+      `--file imports a threat list instead: one address or range per line (blank lines and text after # ignored), sent
+${MAX_BLOCKS_PER_REQUEST.toLocaleString('en')} a request with the same --reason and --duration. A request with any entry that cannot be blocked
+(allowlisted, invalid, too wide) is refused whole, naming the lines.`,
     ].join('\n'),
     options: {
       reason: { type: 'string', value: 'TEXT', help: 'why (required; kept with the block)', required: true },
       duration: { type: 'string', value: 'D', help: 'how long: a whole number and s, m, h or d (default 24h, at most 365d)' },
+      file: { type: 'string', value: 'FILE', help: 'block every address or range listed in FILE (- for standard input)' },
     },
     api: true,
     async run({ api, args, values, print }) {
-      const body = { ip: args[0], reason: str(values.reason), ...(str(values.duration) !== undefined ? { duration: str(values.duration) } : {}) };
+      const duration = str(values.duration) !== undefined ? { duration: str(values.duration) } : {};
+      const file = str(values.file);
+      if ((file === undefined) === (args[0] === undefined)) throw new UsageError('give either IP or --file', 'block');
+      if (file !== undefined) {
+        await importBlocks(api(), await readBlockList(file), { reason: str(values.reason)!, ...duration }, (line) => print(values.json ? line : clean(line)));
+        return;
+      }
+      const body = { ip: args[0], reason: str(values.reason), ...duration };
       const answer = await api().call<{ address: string; workflowId: string; duration: string; by: string; expiresAt?: string; incident?: string; message?: string }>('POST', '/v1/blocks', { body });
       if (values.json) print(JSON.stringify(answer, null, 2));
       // A range wider than maxBlockWidth became an incident that waits for other people's approval.
       else if (answer.incident) print(`${clean(answer.message)} (as ${clean(answer.by)})`);
-      else if (answer.expiresAt) print(`blocking ${clean(answer.address)} until ${clean(answer.expiresAt)} (workflow ${clean(answer.workflowId)}, as ${clean(answer.by)})`);
-      else print(`block of ${clean(answer.address)} for ${clean(answer.duration)} requested (workflow ${clean(answer.workflowId)}, as ${clean(answer.by)})`);
+      else if (answer.expiresAt) print(`blocking ${clean(answer.address)} until ${clean(answer.expiresAt)} (as ${clean(answer.by)})`);
+      else print(`block of ${clean(answer.address)} for ${clean(answer.duration)} requested (as ${clean(answer.by)})`);
     },
   },
   {
     name: 'unblock',
     args: ['IP'],
     summary: 'lift the block of an address or a range now',
-    description: 'Removes the block of exactly IP (an address, or a range as blocked) at every enforcement point and ends its block workflow. Exit 1 when it is not blocked.',
+    description: 'Removes the block of exactly IP (an address, or a range as blocked) at every enforcement point, whoever asked for it. Exit 1 when it is not blocked.',
     options: { reason: { type: 'string', value: 'TEXT', help: 'recorded with the unblock' } },
     api: true,
     async run({ api, args, values, print }) {
@@ -214,7 +227,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'blocks',
     args: [],
     summary: 'list active blocks',
-    description: 'Lists the running block workflows, newest first: address, state, expiry and since when. A page holds up to 1000; --cursor takes the next one the previous page named.',
+    description: 'Lists the blocks: address, state (active, applying, failed at every point, removing), expiry and since when. A page holds up to 1000; --cursor takes the next one the previous page named.',
     options: { cursor: { type: 'string', value: 'CURSOR', help: 'the page after the one that named this cursor' } },
     api: true,
     async run({ api, values, print }) {
@@ -342,7 +355,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (text: st
       out(commandHelp(command));
       return 0;
     }
-    if (args.length < command.args.length) throw new UsageError(`missing ${command.args.slice(args.length).join(' ')}`, command.name);
+    // `[IP]` is an optional argument.
+    const required = command.args.filter((arg) => !arg.startsWith('['));
+    if (args.length < required.length) throw new UsageError(`missing ${required.slice(args.length).join(' ')}`, command.name);
     if (args.length > command.args.length) throw new UsageError(`unexpected argument ${JSON.stringify(clean(args[command.args.length]))}`, command.name);
     for (const [name, o] of Object.entries(command.options)) {
       if (o.required && (values[name] === undefined || values[name] === '')) throw new UsageError(`--${name} is required`, command.name);

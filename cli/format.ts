@@ -5,12 +5,9 @@ import { clean } from './errors.ts';
 export type IncidentView = IncidentState & { timeline?: TimelineEntry[] };
 export type ExplanationView = Explanation;
 
-export interface BlockView {
-  address: string;
-  expiresAt: string | null;
-  workflowId: string;
-  since: string;
-}
+import type { BlockView } from '../workflows/messages.ts';
+
+export type { BlockView };
 
 export interface IncidentListItem {
   id: string;
@@ -74,8 +71,8 @@ export function formatBlocks(blocks: BlockView[]): string {
   if (blocks.length === 0) return 'no active blocks';
   const rows = [...blocks]
     .sort((a, b) => a.address.localeCompare(b.address))
-    .map((b) => [clean(b.address), clean(b.expiresAt ?? '(applying)'), clean(b.since)]);
-  return table(['ADDRESS', 'EXPIRES', 'SINCE'], rows);
+    .map((b) => [clean(b.address), clean(b.state), clean(b.expiresAt ?? '(coming down)'), clean(b.since)]);
+  return table(['ADDRESS', 'STATE', 'EXPIRES', 'SINCE'], rows);
 }
 
 export function formatIncidents(incidents: IncidentListItem[]): string {

@@ -13,7 +13,7 @@ import { createMessenger } from '../activities/messenger.ts';
 import type { TicketSystem } from '../activities/ticket/ticketSystem.ts';
 import type { UserDirectory } from '../activities/users/userDirectory.ts';
 import type { ActionPorts, Guard } from '../domain/actions/action.ts';
-import { assertContainmentAllowed, createControlActivities } from '../activities/control.ts';
+import { assertContainmentAllowed, createControlActivities, sharedKillSwitchReader } from '../activities/control.ts';
 import { createEnforcementActivities } from '../activities/enforce/index.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
 import { createEnrichActivities } from '../activities/enrich/index.ts';
@@ -73,7 +73,8 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
   const common = { connection: deps.connection, namespace: deps.namespace, shutdownGraceTime: '10s' };
   const bundle = deps.workflowBundle ?? await workflowBundle();
   const blocks = createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue });
-  const containmentAllowed = () => assertContainmentAllowed(deps.client, deps.taskQueue);
+  const readKillSwitch = sharedKillSwitchReader(deps.client, deps.taskQueue);
+  const containmentAllowed = () => assertContainmentAllowed(readKillSwitch);
   const audit = deps.audit ?? discardAudit;
   const main = await Worker.create({
     ...common,
@@ -89,7 +90,7 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
       ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
       ...createNotifyActivities({ notifiers: deps.notifiers, audit }),
       ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, audit }),
-      ...createControlActivities({ client: deps.client }),
+      ...createControlActivities({ client: deps.client, readKillSwitch }),
     },
   });
   const control = await Worker.create({ ...common, taskQueue: controlTaskQueue(deps.taskQueue), workflowBundle: bundle, maxCachedWorkflows: 2 });

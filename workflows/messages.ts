@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AlertBatch, AlertSummary } from '../domain/alert.ts';
+import type { BlockHealthState, LeaseRequest, PointHold } from '../domain/blockLedger.ts';
 import type { IncidentInput, IncidentState, TimelineEntry, Verdict, VerdictRecord } from '../domain/incident.ts';
 
 /** Names written once: the API, the CLI and the workflows share these definitions. */
@@ -106,3 +107,31 @@ export interface LoginSignal {
   incident: IncidentInput;
 }
 export const loginsSignal = defineSignal<[LoginSignal]>('logins');
+
+/** A block as its shard holds it: what the API and the CLI show for one address. */
+export interface BlockView {
+  address: string;
+  /** The shard workflow that holds it. */
+  workflowId: string;
+  state: BlockHealthState;
+  /** ISO 8601; null once the block is coming down. */
+  expiresAt: string | null;
+  since: string;
+  points: Record<string, { state: PointHold['state'] | 'applying'; expiresAt?: string; error?: string; at?: string; recovered?: boolean }>;
+  leases: { requester: string; until: string; incident: boolean }[];
+  requests: number;
+  reason: string;
+  requestedBy: string;
+}
+
+/** Block requests for addresses of one shard, in the order given. */
+export const leaseRequestsSignal = defineSignal<[LeaseRequest[]]>('leaseRequests');
+/** Lifts a block now, whoever holds leases on it; `not_blocked` when the shard holds no live block of the address. */
+export const liftBlockUpdate = defineUpdate<'lifting' | 'not_blocked', [{ address: string; by: string; reason?: string }]>('liftBlock');
+/** Takes back exactly the lease granted as `leaseId` (an incident's false positive). */
+export const withdrawLeaseUpdate = defineUpdate<'withdrawn' | 'already_ended', [{ address: string; requester: string; leaseId: string; by: string; reason?: string }]>('withdrawLease');
+export const shardBlockQuery = defineQuery<BlockView | null, [string]>('block');
+/** A page of the shard's blocks in address order, after `after`. */
+export const shardBlocksQuery = defineQuery<{ blocks: BlockView[]; more: boolean }, [{ after?: string; limit: number }]>('blocks');
+/** What each point should hold now, for reconcile: address and expiry, blocks coming down left out. */
+export const shardIntentQuery = defineQuery<{ address: string; expiresAt: number; points: string[] }[]>('intent');

@@ -64,3 +64,35 @@ function rootMessage(err: unknown): string {
   while (current?.cause) current = current.cause as typeof current;
   return current?.message ?? String(err);
 }
+
+/**
+ * `audited` for a batch: every attempt's `before` record in one append (one fsync), the attempts run together, then
+ * every `after` record in one append. Settles each attempt on its own, so one target's failure never hides another's
+ * success; throws (retryably, attempting nothing) only when the `before` records cannot be stored.
+ */
+export async function auditedEach<T>(sink: AuditSink, attempts: readonly AttemptDescription[], run: (attempt: AttemptDescription, index: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const activity = currentActivity();
+  const records = attempts.map((attempt) => {
+    const base = baseRecord(attempt, activity);
+    const item = `${attempt.point ?? ''}|${attempt.action}|${attempt.target}`;
+    return (phase: AuditRecord['phase'], extra: Partial<AuditRecord> = {}): AuditRecord => ({ id: recordId(activity, phase, item), at: new Date().toISOString(), phase, ...base, ...extra });
+  });
+  if (attempts.length === 0) return [];
+  try {
+    await sink.append(records.map((make) => make('before')));
+  } catch (err) {
+    throw ApplicationFailure.retryable(`audit records not stored, so ${attempts.length} ${attempts[0]!.action} calls were not attempted: ${(err as Error).message}`, AUDIT_UNAVAILABLE);
+  }
+  const started = Date.now();
+  const results = await Promise.allSettled(attempts.map((attempt, i) => run(attempt, i)));
+  const durationMs = Date.now() - started;
+  const after = results.map((result, i) => records[i]!('after', result.status === 'fulfilled'
+    ? { result: 'success', durationMs }
+    : { result: 'failure', error: clip(rootMessage(result.reason)), durationMs }));
+  try {
+    await sink.append(after);
+  } catch (err) {
+    throw ApplicationFailure.retryable(`${attempts[0]!.action} calls done but their audit records not stored: ${(err as Error).message}`, AUDIT_UNAVAILABLE);
+  }
+  return results;
+}

@@ -85,9 +85,10 @@ export function currentActivity(): ActivityIdentity | null {
   };
 }
 
-export function recordId(activity: ActivityIdentity | null, phase: AuditPhase): string {
+/** `item` tells apart the records of one attempt that acts on many targets (a batch of blocks). */
+export function recordId(activity: ActivityIdentity | null, phase: AuditPhase, item?: string): string {
   if (!activity) return randomUUID().replaceAll('-', '');
-  const identity = [activity.namespace, activity.workflowId, activity.runId, activity.activityId, activity.attempt, phase];
+  const identity = [activity.namespace, activity.workflowId, activity.runId, activity.activityId, activity.attempt, phase, ...(item === undefined ? [] : [item])];
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32);
 }
 

@@ -1,6 +1,7 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CanonicalCidr } from '../../domain/ip.ts';
-import { audited } from '../audit/audited.ts';
+import { audited, auditedEach } from '../audit/audited.ts';
 import type { AuditContext, AuditSink } from '../audit/record.ts';
 import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
 import type { EnforcementPoint } from './enforcementPoint.ts';
@@ -12,6 +13,20 @@ export interface ApplyBlockInput {
   expiresAt: number;
   /** Who and what is behind the call, for its audit records. */
   audit?: AuditContext;
+}
+
+/** One shard's work at one point: blocks to apply or extend, and blocks to remove, each with its audit context. */
+export interface SyncBlocksInput {
+  point: string;
+  apply: { address: string; expiresAt: number; audit?: AuditContext }[];
+  remove: { address: string; audit?: AuditContext }[];
+}
+
+export interface SyncBlocksResult {
+  /** By address, the error of each apply or removal that failed; every other one succeeded. */
+  failed: Record<string, string>;
+  /** The kill switch was on: no apply was attempted (removals were). */
+  held?: string;
 }
 
 export interface RemoveBlockInput {
@@ -43,7 +58,52 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     return point;
   }
 
+  // A retry of an attempt still running here (its start-to-close timeout passed while nft was busy) waits for that
+  // attempt instead of applying the same batch again.
+  const running = new Map<string, Promise<SyncBlocksResult>>();
+
+  async function sync({ point, apply, remove }: SyncBlocksInput): Promise<SyncBlocksResult> {
+    const enforcementPoint = pointNamed(point);
+    const failed: Record<string, string> = {};
+    const removals = auditedEach(audit, remove.map(({ address, audit: context }) => ({ action: 'block.remove', point, target: address, parameters: {}, context })), (attempt) => enforcementPoint.remove(canonicalTarget(attempt.target).text));
+    let held: string | undefined;
+    try {
+      await assertContainmentAllowed();
+    } catch (err) {
+      held = (err as Error).message;
+    }
+    const allowed = held === undefined ? apply.filter(({ address }) => {
+      try {
+        if (!allowlist) throw new Error('the allowlist could not be read: nothing is blocked');
+        assertNotAllowlisted(canonicalTarget(address), allowlist);
+        return true;
+      } catch (err) {
+        failed[address] = (err as Error).message;
+        return false;
+      }
+    }) : [];
+    const applies = auditedEach(audit, allowed.map(({ address, expiresAt, audit: context }) => ({ action: 'block.apply', point, target: address, parameters: { expiresAt: isoTime(expiresAt) }, context })), (_, i) => enforcementPoint.apply({ address: allowed[i]!.address, expiresAt: allowed[i]!.expiresAt }));
+    const [removed, applied] = await Promise.all([removals, applies]);
+    removed.forEach((result, i) => {
+      if (result.status === 'rejected') failed[remove[i]!.address] = messageOf(result.reason);
+    });
+    applied.forEach((result, i) => {
+      if (result.status === 'rejected') failed[allowed[i]!.address] = messageOf(result.reason);
+    });
+    return held === undefined ? { failed } : { failed, held };
+  }
+
   return {
+    /** Applies and removes one shard's batch at one point: one audit write before, one after, one firewall transaction. */
+    async syncBlocks(input: SyncBlocksInput): Promise<SyncBlocksResult> {
+      const { workflowExecution, activityId } = Context.current().info;
+      const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
+      const earlier = running.get(key);
+      if (earlier) return earlier;
+      const attempt = sync(input).finally(() => running.delete(key));
+      running.set(key, attempt);
+      return attempt;
+    },
     async applyBlock({ point, address, expiresAt, audit: context }: ApplyBlockInput): Promise<void> {
       const parameters = { expiresAt: isoTime(expiresAt) };
       await audited(audit, { action: 'block.apply', point, target: address, parameters, context }, async () => {
@@ -67,4 +127,8 @@ export type EnforcementActivities = ReturnType<typeof createEnforcementActivitie
 function isoTime(ms: number): string {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

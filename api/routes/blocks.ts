@@ -1,21 +1,18 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-// The SDK turns raw executions into typed ones only inside its own iterator, which hides the page token.
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { createBlockActivities } from '../../activities/blocks.ts';
-import { blockTargetField } from '../../domain/addressFields.ts';
+import { blockShards, type RequestBlockInput } from '../../activities/blocks.ts';
+import { blockTargetField, MAX_BLOCKS_PER_REQUEST } from '../../domain/addressFields.ts';
 import { addToBatch, EMPTY_BATCH } from '../../domain/alert.ts';
 import type { IncidentInput } from '../../domain/incident.ts';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../../domain/duration.ts';
 import { allowlistOverlap, type CanonicalCidr, canonicalBlockTarget, canonicalCidr } from '../../domain/ip.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
-import { blockStatusQuery, statusQuery, unblockSignal } from '../../workflows/messages.ts';
-import { entityAttribute, expiresAtAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
+import { BLOCK_SHARDS } from '../../workflows/ids.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 import { ENFORCEMENT_TASK_QUEUE } from '../../workflows/taskQueues.ts';
 import { manualBlock } from '../../playbooks/manual-block.ts';
-import { roleGrants } from '../access.ts';
+import { type Role, roleGrants } from '../access.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 import { signalIncident } from '../incidentStarter.ts';
 
@@ -27,7 +24,7 @@ export const DEFAULT_MANUAL_BLOCK = '24h';
 const unblockBody = z.object({ reason: z.string().max(2000).optional() }).strict();
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(1000),
-  cursor: z.string().max(8192).regex(/^[A-Za-z0-9_-]+$/, 'the `next` of the page before').optional(),
+  cursor: z.string().max(200).regex(/^[0-9]+(?:\.[A-Za-z0-9_-]+)?$/, 'the `next` of the page before').optional(),
 }).strict();
 
 /**
@@ -44,6 +41,9 @@ const blockBody = z.object({
   reason: z.string().trim().min(1, 'say why the address is blocked').max(2000),
 }).strict();
 
+/** A threat list imported at once: each entry as one manual block. */
+const blockListBody = z.array(blockBody).min(1, 'at least one block').max(MAX_BLOCKS_PER_REQUEST, `at most ${MAX_BLOCKS_PER_REQUEST} blocks a request`);
+
 export interface BlocksRouteDeps {
   client: Client;
   /** Where block workflows run, as for blocks that incidents request. */
@@ -56,35 +56,19 @@ export interface BlocksRouteDeps {
 
 export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCEMENT_TASK_QUEUE, policy, links = {} }: BlocksRouteDeps): Router {
   const router = Router();
-  // The same code path as an incident's block, so a manual block starts or extends the one `block:<ip>` workflow.
-  const { requestBlock } = createBlockActivities({ client, taskQueue, enforcementTaskQueue });
+  // The same path as an incident's block: one lease per requester on the one block of each address.
+  const shards = blockShards({ client, taskQueue, enforcementTaskQueue });
 
   /**
-   * Blocks, newest first, a page at a time: `limit` (default and most 1000) and the `next` cursor of the page before.
-   * The cursor is the visibility store's own page token, so a page costs one call whatever the number of blocks.
+   * Blocks a page at a time, shard by shard and in address order within one: `limit` (default and most 1000) and the
+   * `next` cursor of the page before. A page costs one query per shard it reaches, whatever the number of blocks.
    */
   router.get('/v1/blocks', async (req, res) => {
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw new HttpError(400, 'validation_failed', 'invalid query', zodIssues(parsed.error, ['query']));
     const { limit, cursor } = parsed.data;
-    const page = await client.workflowService.listWorkflowExecutions({
-      namespace: client.options.namespace,
-      query: 'WorkflowType = "blockWorkflow" AND ExecutionStatus = "Running"',
-      pageSize: limit,
-      nextPageToken: cursor ? Buffer.from(cursor, 'base64url') : undefined,
-    });
-    const blocks = await Promise.all((page.executions ?? []).map(async (raw) => {
-      const wf = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
-      return {
-        address: wf.typedSearchAttributes.get(entityAttribute) ?? wf.workflowId.slice('block:'.length),
-        expiresAt: wf.typedSearchAttributes.get(expiresAtAttribute)?.toISOString() ?? null,
-        state: wf.typedSearchAttributes.get(statusAttribute) ?? 'starting',
-        workflowId: wf.workflowId,
-        since: wf.startTime.toISOString(),
-      };
-    }));
-    const next = page.nextPageToken?.length ? Buffer.from(page.nextPageToken).toString('base64url') : null;
-    res.json({ blocks, next });
+    const page = await client.withDeadline(Date.now() + 10_000, () => shards.list(limit, cursor === undefined ? undefined : readCursor(cursor)));
+    res.json({ blocks: page.blocks, next: page.next ? writeCursor(page.next) : null });
   });
 
   /**
@@ -92,9 +76,14 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
    * one inside it, is refused with 403 `allowlisted` before anything is started. A range wider than the policy's
    * maxBlockWidth needs other people's approval: it becomes the incident `manual-block:<range>`, which waits for the
    * policy's `wide_block` approvals from principals other than the requester. An admin's request is itself the
-   * approval when the policy asks for one approval only.
+   * approval when the policy asks for one approval only. An array (a threat list, up to 10,000 entries) is checked
+   * whole before anything is requested, and takes no range that needs approval.
    */
   router.post('/v1/blocks', async (req, res) => {
+    if (Array.isArray(req.body)) {
+      await importList(req, res);
+      return;
+    }
     const parsed = blockBody.safeParse(req.body ?? {});
     if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
     const { ip: address, duration: durationMs, reason } = parsed.data;
@@ -102,10 +91,10 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     const snapshot = policy();
     // Fails closed: an allowlist that cannot be read throws, and nothing is started.
     refuseAllowlisted(target, snapshot);
-    const maxWidth = target.family === 4 ? snapshot.maxBlockWidth.ipv4 : snapshot.maxBlockWidth.ipv6;
     const by = req.principal!.name;
-    const approvals = snapshot.approvals.wide_block ?? 1;
-    if (target.prefix < maxWidth && (approvals > 1 || !roleGrants(req.principal!.role, 'admin'))) {
+    if (needsApproval(target, snapshot, req.principal!.role)) {
+      const maxWidth = target.family === 4 ? snapshot.maxBlockWidth.ipv4 : snapshot.maxBlockWidth.ipv6;
+      const approvals = snapshot.approvals.wide_block ?? 1;
       const id = `${manualBlock.name}:${target.text}`;
       await refusePending(id);
       const input: IncidentInput = { playbook: manualBlock.name, entity: target.text, policy: snapshot, links, requestedBy: by, request: { durationMs, reason } };
@@ -117,17 +106,30 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
       });
       return;
     }
-    const { workflowId } = await client.withDeadline(Date.now() + 10_000, () => requestBlock({
-      address,
-      durationMs,
-      reason,
-      requestedBy: by,
-      policyVersion: snapshot.version,
-      points: snapshot.enforcement.points,
-      retryFailedEveryMs: snapshot.enforcement.retryFailedEvery,
-    }));
-    res.status(202).json({ address, workflowId, duration: formatDuration(durationMs), by, ...(await currentExpiry(workflowId)) });
+    const [lease] = await client.withDeadline(Date.now() + 10_000, () => shards.request([manualRequest(address, durationMs, reason, by, snapshot)]));
+    res.status(202).json({ address, workflowId: lease!.workflowId, duration: formatDuration(durationMs), by, ...(await currentExpiry(address)) });
   });
+
+  async function importList(req: Request, res: Response): Promise<void> {
+    const parsed = blockListBody.safeParse(req.body);
+    if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
+    const snapshot = policy();
+    const by = req.principal!.name;
+    const issues: { path: string; message: string }[] = [];
+    const requests = parsed.data.map(({ ip, duration, reason }, i) => {
+      const target = canonicalBlockTarget(ip);
+      try {
+        refuseAllowlisted(target, snapshot);
+      } catch (err) {
+        issues.push({ path: `${i}.ip`, message: err instanceof HttpError ? err.issues?.[0]?.message ?? err.message : (err as Error).message });
+      }
+      if (needsApproval(target, snapshot, req.principal!.role)) issues.push({ path: `${i}.ip`, message: `wider than the policy's maxBlockWidth: request it alone, for approval` });
+      return manualRequest(target.text, duration, reason, by, snapshot);
+    });
+    if (issues.length > 0) throw new HttpError(400, 'validation_failed', `${issues.length} of ${requests.length} entries cannot be blocked; nothing was requested`, issues.slice(0, 100));
+    await client.withDeadline(Date.now() + 30_000, () => shards.request(requests));
+    res.status(202).json({ requested: requests.length, by });
+  }
 
   /**
    * One request per wide range at a time: a second requester joining the first's incident could approve a block they
@@ -146,35 +148,27 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
   }
 
   /**
-   * The expiry the block workflow settled on (a request never shortens a longer block). Best effort: the block is
-   * already durably requested, so without a worker to answer the query within 3 s the answer just leaves it out.
+   * The expiry the shard settled on (a request never shortens a longer block). Best effort: the block is already
+   * durably requested, so without a worker to answer the query within 3 s the answer just leaves it out.
    */
-  async function currentExpiry(workflowId: string): Promise<{ expiresAt?: string }> {
+  async function currentExpiry(address: string): Promise<{ expiresAt?: string }> {
     try {
-      const state = await client.withDeadline(Date.now() + 3_000, () => client.workflow.getHandle(workflowId).query(blockStatusQuery));
-      return state.expiresAt > 0 ? { expiresAt: new Date(state.expiresAt).toISOString() } : {};
+      const block = await client.withDeadline(Date.now() + 3_000, () => shards.read(canonicalBlockTarget(address).text));
+      return block?.expiresAt ? { expiresAt: block.expiresAt } : {};
     } catch {
       return {};
     }
   }
 
   /**
-   * One block as its workflow holds it: the overall state (`active` while any point holds it, `failed` while none
-   * does), each point's state with its expiry or error, and the leases behind it.
+   * One block as its shard holds it: the overall state (`active` while any point holds it, `failed` while none does),
+   * each point's state with its expiry or error, and the leases behind it.
    */
   router.get('/v1/blocks/:ip', async (req, res) => {
     const address = blockAddress(req.params.ip);
-    try {
-      const state = await client.workflow.getHandle(blockWorkflowId(address)).query(blockStatusQuery);
-      const points = Object.fromEntries(state.points.map((point) => [point, state.pointStates?.[point] ?? { state: state.state === 'applying' ? 'applying' : 'unknown' }]));
-      res.json({
-        address, state: state.state, expiresAt: state.expiresAt > 0 ? new Date(state.expiresAt).toISOString() : null, points,
-        leases: Object.entries(state.leases ?? {}).map(([requester, lease]) => ({ requester, until: new Date(lease.until).toISOString(), incident: lease.incident })),
-      });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `${address} has no block`);
-      throw err;
-    }
+    const block = await client.withDeadline(Date.now() + 10_000, () => shards.read(address));
+    if (!block) throw new HttpError(404, 'not_found', `${address} has no block`);
+    res.json(block);
   });
 
   /** A range comes URL-encoded in the path: `/v1/blocks/203.0.113.0%2F24`. */
@@ -182,21 +176,34 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     const address = blockAddress(req.params.ip);
     const body = unblockBody.safeParse(req.body ?? {});
     if (!body.success) throw validationFailed(zodIssues(body.error));
-    const handle = client.workflow.getHandle(blockWorkflowId(address));
-    try {
-      const description = await handle.describe();
-      // A block being removed, or telling its incidents that it ended, is no longer a block to lift.
-      const lifting = description.status.name === 'RUNNING' && ['removing', 'removed'].includes((await handle.query(blockStatusQuery)).state);
-      if (description.status.name !== 'RUNNING' || lifting) throw new HttpError(404, 'not_found', `${address} is not blocked`);
-      await handle.signal(unblockSignal, { by: req.principal!.name, reason: body.data.reason });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `${address} is not blocked`);
-      throw err;
-    }
+    const lifting = await client.withDeadline(Date.now() + 10_000, () => shards.lift(address, req.principal!.name, body.data.reason));
+    if (!lifting) throw new HttpError(404, 'not_found', `${address} is not blocked`);
     res.status(202).json({ address, unblocking: true, by: req.principal!.name });
   });
 
   return router;
+}
+
+function manualRequest(address: string, durationMs: number, reason: string, by: string, snapshot: PolicySnapshot): RequestBlockInput {
+  return { address, durationMs, reason, requestedBy: by, policyVersion: snapshot.version, points: snapshot.enforcement.points, retryFailedEveryMs: snapshot.enforcement.retryFailedEvery };
+}
+
+/** A range wider than the policy's maxBlockWidth: other people approve it, unless the policy asks one and an admin asked. */
+function needsApproval(target: CanonicalCidr, snapshot: PolicySnapshot, role: Role): boolean {
+  const maxWidth = target.family === 4 ? snapshot.maxBlockWidth.ipv4 : snapshot.maxBlockWidth.ipv6;
+  return target.prefix < maxWidth && ((snapshot.approvals.wide_block ?? 1) > 1 || !roleGrants(role, 'admin'));
+}
+
+/** `<shard>.<base64url of the last address>`, or `<shard>` to start a shard from its first block. */
+function writeCursor({ shard, after }: { shard: number; after?: string }): string {
+  return after === undefined ? String(shard) : `${shard}.${Buffer.from(after).toString('base64url')}`;
+}
+
+function readCursor(cursor: string): { shard: number; after?: string } {
+  const [shard, after] = cursor.split('.');
+  const number = Number(shard);
+  if (!Number.isInteger(number) || number < 0 || number >= BLOCK_SHARDS) throw new HttpError(400, 'validation_failed', 'invalid query', [{ path: 'query.cursor', message: 'the `next` of the page before' }]);
+  return after === undefined ? { shard: number } : { shard: number, after: Buffer.from(after, 'base64url').toString() };
 }
 
 function blockAddress(text: string): string {

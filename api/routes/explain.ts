@@ -1,7 +1,9 @@
 import { type Client, WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
+import { blockShards, type BlockShards } from '../../activities/blocks.ts';
 import { readKillSwitch } from '../../activities/control.ts';
+import { ENFORCEMENT_TASK_QUEUE } from '../../workflows/taskQueues.ts';
 import { actionKind } from '../../domain/actions/index.ts';
 import { canonicalEntity, ENTITY_KINDS, type EntityKind } from '../../domain/entity.ts';
 import type { ActionRecord, ApprovalDecision, IncidentState, TimelineEntry, VerdictRecord } from '../../domain/incident.ts';
@@ -10,7 +12,6 @@ import type { PolicySnapshot } from '../../domain/policy.ts';
 import { compileProtect, protectedBy } from '../../domain/protect.ts';
 import { playbookByName, playbooks } from '../../playbooks/index.ts';
 import type { ControlState } from '../../workflows/control.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
 import { blockStatusQuery, statusQuery, timelineQuery } from '../../workflows/messages.ts';
 import { entityAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
 import { HttpError, zodIssues } from '../errors.ts';
@@ -209,13 +210,13 @@ export function explainRouter({ client, taskQueue, policy }: ExplainRouteDeps): 
     if (!query.success) throw new HttpError(400, 'validation_failed', 'invalid query', zodIssues(query.error, ['query']));
     const readings = readEntity(req.params.entity, query.data.kind, 'entity');
     const snapshot = policy();
-    const blocks = blockReader(client);
+    const blocks = blockReader(client, blockShards({ client, taskQueue, enforcementTaskQueue: ENFORCEMENT_TASK_QUEUE }));
     const found = await incidentsFor(client, readings);
     const kind = readings.find((r) => found.some((wf) => playbookByName(playbookOf(wf.workflowId))?.entityKind === r.kind))?.kind ?? readings[0]!.kind;
     const canonical = readings.find((r) => r.kind === kind)!.canonical;
     const [incidents, block, control] = await Promise.all([
       Promise.all(found.map((wf) => explainIncident(client, wf, blocks))),
-      kind === 'address' ? blocks(blockWorkflowId(canonical)) : undefined,
+      kind === 'address' ? blocks({ address: canonical }) : undefined,
       readControl(client, taskQueue),
     ]);
     const cover = coverOf(kind, canonical, snapshot);
@@ -280,13 +281,29 @@ function isInEffect(action: ExplainedAction): boolean {
   return action.block === undefined || holds(action.block);
 }
 
-/** Reads block workflows once per request, however many incidents name the same one. */
-function blockReader(client: Client): (workflowId: string) => Promise<BlockView | undefined> {
+/** What names a block: its address (held by a shard), or a block workflow of its own (blocks made before the shards). */
+type BlockRef = { address: string } | { workflowId: string };
+
+/** Reads each block once per request, however many incidents name the same one. */
+function blockReader(client: Client, shards: BlockShards): (ref: BlockRef) => Promise<BlockView | undefined> {
   const seen = new Map<string, Promise<BlockView | undefined>>();
-  return (workflowId) => {
-    if (!seen.has(workflowId)) seen.set(workflowId, readBlock(client, workflowId));
-    return seen.get(workflowId)!;
+  return (ref) => {
+    const key = 'address' in ref ? `address ${ref.address}` : ref.workflowId;
+    if (!seen.has(key)) seen.set(key, 'address' in ref ? readShardBlock(client, shards, ref.address) : readBlock(client, ref.workflowId));
+    return seen.get(key)!;
   };
+}
+
+async function readShardBlock(client: Client, shards: BlockShards, address: string): Promise<BlockView | undefined> {
+  try {
+    const block = await client.withDeadline(Date.now() + CALL_TIMEOUT_MS, () => shards.read(address));
+    if (!block) return undefined;
+    const pointErrors = Object.fromEntries(Object.entries(block.points).filter(([, point]) => point.state !== 'applied' && point.error).map(([name, point]) => [name, point.error!]));
+    return { workflowId: block.workflowId, running: true, state: block.state, points: Object.keys(block.points), expiresAt: block.expiresAt, leases: block.leases, pointErrors };
+  } catch {
+    // Held but unanswered (no worker): still say so, without what only the worker knows.
+    return { workflowId: 'unknown', running: true };
+  }
 }
 
 async function readBlock(client: Client, workflowId: string): Promise<BlockView | undefined> {
@@ -331,7 +348,7 @@ async function readIncident(client: Client, wf: WorkflowExecutionInfo): Promise<
   });
 }
 
-async function explainIncident(client: Client, wf: WorkflowExecutionInfo, blocks: (workflowId: string) => Promise<BlockView | undefined>): Promise<ExplainedIncident> {
+async function explainIncident(client: Client, wf: WorkflowExecutionInfo, blocks: (ref: BlockRef) => Promise<BlockView | undefined>): Promise<ExplainedIncident> {
   const base = {
     id: wf.workflowId,
     playbook: playbookOf(wf.workflowId),
@@ -347,8 +364,8 @@ async function explainIncident(client: Client, wf: WorkflowExecutionInfo, blocks
   }
   const { state, timeline } = read;
   const actions = await Promise.all(state.actions.map(async (a): Promise<ExplainedAction> => {
-    const workflowId = a.kind === 'block' ? a.result?.ref?.workflowId : undefined;
-    const block = workflowId ? await blocks(workflowId) : undefined;
+    const ref = a.kind === 'block' ? a.result?.ref : undefined;
+    const block = ref?.address ? await blocks({ address: ref.address }) : ref?.workflowId ? await blocks({ workflowId: ref.workflowId }) : undefined;
     return { kind: a.kind, target: a.target, outcome: a.outcome, detail: a.detail, at: a.at, ...(a.error ? { error: a.error } : {}), ...(block ? { block } : {}) };
   }));
   return {

@@ -43,14 +43,19 @@ export function notificationOf(incident: IncidentBrief, direct: { recipients?: s
 }
 
 /** A block as its lease: which block workflow run holds this incident's request, so a revert reaches that run only. */
+export type GrantedLease = Required<Pick<BlockLease, 'workflowId' | 'address' | 'leaseId'>>;
+
+/** The grant behind an incident's block: the shard that holds it and the lease id it gave (before shards, a run id). */
 export interface BlockLease {
   workflowId: string;
-  runId: string;
+  address?: string;
+  leaseId?: string;
+  runId?: string;
 }
 
 /** The block workflows, as the block action sees them (activities/blocks.ts). */
 export interface BlockLeases {
-  request(input: { address: string; durationMs: number; reason: string; incident: IncidentBrief }): Promise<BlockLease>;
+  request(input: { address: string; durationMs: number; reason: string; incident: IncidentBrief }): Promise<GrantedLease>;
   /** Withdraws this incident's request from that run; the block ends when no request is left. */
   withdraw(lease: BlockLease, input: { incidentId: string; by: string; reason: string }): Promise<'withdrawn' | 'already_ended'>;
 }

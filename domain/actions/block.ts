@@ -35,10 +35,11 @@ export const block: ActionKind<BlockParams> = {
   idempotencyKey: (incidentId, p) => `${incidentId}|block|${p.address}`,
   async apply(ports, p, incident) {
     const lease = await ports.blocks.request({ address: p.address, durationMs: p.durationMs, reason: p.reason, incident });
-    return { outcome: 'done', detail: `${block.describe(p)} (block workflow ${lease.workflowId})`, ref: { ...lease } };
+    return { outcome: 'done', detail: `${block.describe(p)} (${lease.workflowId})`, ref: { ...lease } };
   },
   async revert(ports, p, incident, applied, by) {
-    const lease = { workflowId: applied.ref?.workflowId ?? '', runId: applied.ref?.runId ?? '' };
+    const { workflowId = '', address, leaseId, runId } = applied.ref ?? {};
+    const lease = { workflowId, address, leaseId, runId };
     const result = await ports.blocks.withdraw(lease, { incidentId: incident.id, by, reason: `false positive verdict on ${incident.id}` });
     return { outcome: 'done', detail: result === 'withdrawn' ? `this incident's block of ${p.address} withdrawn` : `the block of ${p.address} had already ended` };
   },

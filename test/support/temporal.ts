@@ -1,3 +1,4 @@
+import { blockShards, type BlockShards } from '../../activities/blocks.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,8 @@ export function testPolicy(document: Record<string, unknown> = {}): PolicySnapsh
 export interface TestRiposte {
   client: Client;
   taskQueue: string;
+  /** The deployment's blocks, as the API reads and changes them (activities/blocks.ts). */
+  blocks: BlockShards;
   edl: EdlFile;
   dataDir: string;
   stop(): Promise<void>;
@@ -92,6 +95,7 @@ export async function startRiposte(options: {
   return {
     client,
     taskQueue,
+    blocks: blockShards({ client, taskQueue, enforcementTaskQueue: `${taskQueue}-enforcement` }),
     edl,
     dataDir,
     async stop() {

@@ -62,7 +62,7 @@ export class Incident {
       this.state.paused = false;
       this.record('resumed', undefined, by);
     });
-    setHandler(blockEndedSignal, (ended) => this.blockEnded(ended.workflowId, ended.how, ended.by));
+    setHandler(blockEndedSignal, (ended) => this.blockEnded(ended.workflowId, ended.address, ended.how, ended.by));
     setHandler(blockHealthSignal, (health) => this.blockHealth(health));
     setHandler(verdictUpdate, ({ verdict, by, comment }) => this.giveVerdict(verdict, by, comment), {
       validator: ({ verdict }) => {
@@ -204,7 +204,7 @@ export class Incident {
    * incident and its routes say so, never `contained` over a block nobody enforces.
    */
   private blockHealth({ workflowId, address, state: health, errors }: BlockHealth): void {
-    const action = this.state.actions.find((a) => a.kind === 'block' && a.result?.ref?.workflowId === workflowId && (a.outcome === 'done' || a.outcome === 'failed'));
+    const action = this.state.actions.find((a) => isBlockOf(a, workflowId, address) && (a.outcome === 'done' || a.outcome === 'failed'));
     if (!action) return;
     const failed = health === 'failed';
     const detail = failed ? Object.entries(errors).map(([point, error]) => `${point}: ${error}`).join('; ') : `${address} is held again`;
@@ -219,8 +219,8 @@ export class Incident {
   }
 
   /** A block that ended before the incident did: expired, or lifted early by a person. Shown, never hidden under `contained`. */
-  private blockEnded(workflowId: string, how: 'expired' | 'lifted', by?: string): void {
-    const action = this.state.actions.find((a) => a.kind === 'block' && a.outcome === 'done' && a.result?.ref?.workflowId === workflowId);
+  private blockEnded(workflowId: string, address: string, how: 'expired' | 'lifted', by?: string): void {
+    const action = this.state.actions.find((a) => isBlockOf(a, workflowId, address) && a.outcome === 'done');
     if (!action) return;
     action.outcome = 'ended';
     this.record(`block:${how}`, `${action.target}${by ? ` by ${by}` : ''}`, by);
@@ -228,6 +228,12 @@ export class Incident {
     if (this.state.status === 'contained' && !stillHeld) this.setStatus(how === 'lifted' ? 'lifted' : 'ended', how === 'lifted' ? `block lifted early${by ? ` by ${by}` : ''}` : 'the block expired');
     log.info('incident block ended', { id: this.state.id, how });
   }
+}
+
+/** A shard holds many addresses, so its blocks are told apart by address; a block workflow of its own held one. */
+function isBlockOf(action: ActionRecord, workflowId: string, address: string): boolean {
+  const ref = action.result?.ref;
+  return action.kind === 'block' && ref?.workflowId === workflowId && (ref.address === undefined || ref.address === address);
 }
 
 function newState(input: IncidentInput, playbook: Playbook, policy: PlaybookPolicy): IncidentState {
