@@ -3,7 +3,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { BlockLease, GrantedLease } from '../domain/actions/action.ts';
 import type { LeaseRequest } from '../domain/blockLedger.ts';
 import {
-  type BlockView, blockStatusQuery, leaseRequestsSignal, liftBlockUpdate, shardBlockQuery, shardBlocksQuery, unblockSignal, withdrawLeaseUpdate, withdrawSignal,
+  type BlockIntent, type BlockView, blockStatusQuery, leaseRequestsSignal, liftBlockUpdate, shardBlockQuery, shardBlocksQuery, shardIntentQuery, unblockSignal, withdrawLeaseUpdate, withdrawSignal,
 } from '../workflows/messages.ts';
 import { BLOCK_SHARDS, blockShardOf, blockShardWorkflowId, blockWorkflowId } from '../workflows/ids.ts';
 import { canonicalTarget } from './enforce/blockTarget.ts';
@@ -82,6 +82,19 @@ export function blockShards({ client, taskQueue, enforcementTaskQueue }: BlockSh
     return { blocks };
   }
 
+  /** Every live block of the deployment, with the points believed to hold it: one query per shard. */
+  async function intent(): Promise<BlockIntent[]> {
+    const shards = await Promise.all(Array.from({ length: BLOCK_SHARDS }, async (_, shard) => {
+      try {
+        return await client.workflow.getHandle(blockShardWorkflowId(taskQueue, shard)).query(shardIntentQuery);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return [];
+        throw err;
+      }
+    }));
+    return shards.flat();
+  }
+
   /** Lifts the block now, whoever holds it; false when the address is not blocked. */
   async function lift(address: string, by: string, reason?: string): Promise<boolean> {
     try {
@@ -131,7 +144,7 @@ export function blockShards({ client, taskQueue, enforcementTaskQueue }: BlockSh
     }
   }
 
-  return { request, read, list, lift, withdraw };
+  return { request, read, list, intent, lift, withdraw };
 }
 
 export type BlockShards = ReturnType<typeof blockShards>;

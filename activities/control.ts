@@ -1,7 +1,9 @@
 import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import { type AdmissionResult, type BlockAdmission, type ControlState, admitBlocksUpdate, controlStateQuery } from '../workflows/control.ts';
+import {
+  type AdmissionResult, type BlockAdmission, type ControlState, type PointEnforcement, admitBlocksUpdate, controlStateQuery, recordEnforcementUpdate,
+} from '../workflows/control.ts';
 import { createAdmissionBatcher } from './admissionBatcher.ts';
 import { controlWorkflowId } from '../workflows/ids.ts';
 import { controlTaskQueue } from '../workflows/taskQueues.ts';
@@ -93,6 +95,11 @@ export function createControlActivities({ client, readKillSwitch: read }: { clie
         Context.current().heartbeat();
         await Context.current().sleep(POLL_MS);
       }
+    },
+
+    /** A reconcile cycle's findings, kept with the kill switch; answers each point's cycles below 100 % in a row. */
+    async recordEnforcement(findings: (Omit<PointEnforcement, 'cyclesBelow'> & { point: string })[]): Promise<Record<string, PointEnforcement>> {
+      return updateControlWorkflow(client, Context.current().info.taskQueue, recordEnforcementUpdate, findings);
     },
 
     /** Counts a new block against the circuit breaker; an automatic block is held back once it has tripped. */

@@ -7,9 +7,10 @@ import { playbookByName } from '../playbooks/index.ts';
 import { PolicyError, loadPolicy } from '../runtime/policyFile.ts';
 import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts';
 import { importBlocks, readBlockList } from './blockList.ts';
+import type { PointEnforcement } from '../workflows/control.ts';
 import { clean, CliError, UsageError } from './errors.ts';
 import {
-  type BlockView, type ExplanationView, formatBlocks, formatExplanation, formatIncident, formatIncidents, type IncidentListItem, type IncidentView,
+  type BlockView, type ExplanationView, formatBlocks, formatEnforcement, formatExplanation, formatIncident, formatIncidents, type IncidentListItem, type IncidentView,
 } from './format.ts';
 
 interface OptionSpec {
@@ -234,6 +235,23 @@ ${MAX_BLOCKS_PER_REQUEST.toLocaleString('en')} a request with the same --reason 
       const cursor = typeof values.cursor === 'string' ? `?cursor=${encodeURIComponent(values.cursor)}` : '';
       const answer = await api().call<{ blocks: BlockView[]; next: string | null }>('GET', `/v1/blocks${cursor}`);
       print(values.json ? JSON.stringify(answer, null, 2) : `${formatBlocks(answer.blocks)}${answer.next ? `\nmore: riposte blocks --cursor ${answer.next}` : ''}`);
+    },
+  },
+  {
+    name: 'enforcement',
+    args: [],
+    summary: 'show how much of the live blocks each enforcement point really holds',
+    description: [
+      'Prints, per enforcement point, the last reconcile\'s finding: the live blocks it should hold, the share it did',
+      '(ENFORCED), how many were put back, and how many cycles in a row it has been short. Reconcile runs every',
+      'enforcement.reconcileEvery (default 30s) and once when the workers start. Exit 1 when a point holds less than all.',
+    ].join('\n'),
+    options: {},
+    api: true,
+    async run({ api, values, print }) {
+      const answer = await api().call<{ enforcement?: Record<string, PointEnforcement> }>('GET', '/v1/control');
+      print(values.json ? JSON.stringify(answer.enforcement ?? {}, null, 2) : formatEnforcement(answer.enforcement ?? {}));
+      if (Object.values(answer.enforcement ?? {}).some((point) => point.enforced < 1)) throw new CliError('an enforcement point holds less than every live block');
     },
   },
   {

@@ -5,6 +5,7 @@ import { clean } from './errors.ts';
 export type IncidentView = IncidentState & { timeline?: TimelineEntry[] };
 export type ExplanationView = Explanation;
 
+import type { PointEnforcement } from '../workflows/control.ts';
 import type { BlockView } from '../workflows/messages.ts';
 
 export type { BlockView };
@@ -73,6 +74,14 @@ export function formatBlocks(blocks: BlockView[]): string {
     .sort((a, b) => a.address.localeCompare(b.address))
     .map((b) => [clean(b.address), clean(b.state), clean(b.expiresAt ?? '(coming down)'), clean(b.since)]);
   return table(['ADDRESS', 'STATE', 'EXPIRES', 'SINCE'], rows);
+}
+
+export function formatEnforcement(points: Record<string, PointEnforcement>): string {
+  const rows = Object.entries(points).sort(([a], [b]) => a.localeCompare(b)).map(([point, p]) => [
+    clean(point), `${(p.enforced * 100).toFixed(1)} %`, String(p.intended), String(p.restored), String(p.cyclesBelow), clean(p.at),
+  ]);
+  if (rows.length === 0) return 'no reconcile has run yet';
+  return table(['POINT', 'ENFORCED', 'LIVE BLOCKS', 'PUT BACK', 'CYCLES SHORT', 'AT'], rows);
 }
 
 export function formatIncidents(incidents: IncidentListItem[]): string {

@@ -142,7 +142,11 @@ export const policySchema = z.object({
     maxActionsPerSecond: z.number().positive().max(10_000).default(100),
     // How often a block tries again at a point that refused it (a firewall down, a namespace gone), until it expires.
     retryFailedEvery: duration.default(parseDuration('1m')),
-  }).strict().default({ points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: parseDuration('1m') }),
+    // How often every point is compared with the live blocks: what is missing is put back, Riposte's stale entries go.
+    reconcileEvery: duration.refine((ms) => ms >= 5_000, 'at least 5s').default(parseDuration('30s')),
+    // Who hears when a point holds less than every live block for two reconcile cycles in a row, and when it recovers.
+    notify: z.array(z.enum(NOTIFICATION_ROUTES)).default(['slack', 'webhook']),
+  }).strict().default({ points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: parseDuration('1m'), reconcileEvery: parseDuration('30s'), notify: ['slack', 'webhook'] }),
 }).strict();
 
 export type PlaybookPolicy = z.output<typeof playbookPolicySchema>;

@@ -1,3 +1,5 @@
+import { startReconcileSchedule } from './reconcileSchedule.ts';
+import { ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -40,7 +42,7 @@ export type TemporalTarget = Config['temporal'] & { address: string };
 export async function buildWorkers(config: Config, temporal: TemporalTarget, client: Client, policy: PolicySnapshot, logger: Logger): Promise<Worker[]> {
   // Each adapter is on or off with the variables that turn it on, so a missing integration is visible at start-up.
   logger.info('response adapters', { adapters: config.responders.notes });
-  return createRiposteWorkers({
+  const workers = await createRiposteWorkers({
     connection: await connectWorker(temporal),
     client,
     namespace: temporal.namespace,
@@ -53,6 +55,8 @@ export async function buildWorkers(config: Config, temporal: TemporalTarget, cli
     geoip: await openDbipGeoIp(),
     audit: await auditSink(config),
   });
+  await startReconcileSchedule(client, { taskQueue: config.taskQueue, enforcementTaskQueue: ENFORCEMENT_TASK_QUEUE, policy });
+  return workers;
 }
 
 export async function listenApi(config: Config, client: Client, policy: () => PolicySnapshot, logger: Logger, temporalUiUrl?: string): Promise<Server> {

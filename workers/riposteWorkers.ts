@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { discardAudit } from '../activities/audit/index.ts';
 import type { AuditSink } from '../activities/audit/record.ts';
 import { createActionActivities } from '../activities/actions.ts';
-import { createBlockActivities } from '../activities/blocks.ts';
+import { blockShards, createBlockActivities } from '../activities/blocks.ts';
 import { createIncidentActivities } from '../activities/incidents.ts';
 import type { DomainFeed } from '../activities/domains/domainFeed.ts';
 import type { ManagerDirectory } from '../activities/enrich/managerDirectory.ts';
@@ -15,6 +15,7 @@ import type { UserDirectory } from '../activities/users/userDirectory.ts';
 import type { ActionPorts, Guard } from '../domain/actions/action.ts';
 import { assertContainmentAllowed, createControlActivities, sharedKillSwitchReader } from '../activities/control.ts';
 import { createEnforcementActivities } from '../activities/enforce/index.ts';
+import { createEnforcementRate } from '../activities/enforce/enforcementRate.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
 import { createEnrichActivities } from '../activities/enrich/index.ts';
 import type { GeoIpLookup } from '../activities/enrich/geoip.ts';
@@ -30,7 +31,7 @@ export interface RiposteWorkerDeps {
   taskQueue: string;
   enforcementTaskQueue?: string;
   enforcementPoints: readonly EnforcementPoint[];
-  /** The global enforcement rate: the server holds enforcement tasks back beyond it, whatever the number of workers. */
+  /** Blocks applied or removed per second by this process's enforcement worker (activities/enforce/enforcementRate.ts). */
   maxEnforcementActionsPerSecond: number;
   /** The allowlist and protect list every activity checks again; undefined when they could not be read (refuse all). */
   guard: Guard | undefined;
@@ -97,8 +98,14 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
   const enforcement = await Worker.create({
     ...common,
     taskQueue: enforcementTaskQueue,
-    maxTaskQueueActivitiesPerSecond: deps.maxEnforcementActionsPerSecond,
-    activities: createEnforcementActivities({ points: deps.enforcementPoints, allowlist: deps.guard?.allowlist, assertContainmentAllowed: containmentAllowed, audit }),
+    activities: createEnforcementActivities({
+      points: deps.enforcementPoints,
+      allowlist: deps.guard?.allowlist,
+      assertContainmentAllowed: containmentAllowed,
+      audit,
+      rate: createEnforcementRate(deps.maxEnforcementActionsPerSecond),
+      intent: blockShards({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }).intent,
+    }),
   });
   return [main, control, enforcement];
 }

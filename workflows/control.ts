@@ -18,6 +18,19 @@ export interface ControlState {
   reason?: string;
   at?: string;
   breaker?: BreakerState;
+  /** Per enforcement point, the last reconcile's enforced ratio; absent until reconcile first ran. */
+  enforcement?: Record<string, PointEnforcement>;
+}
+
+/** What the last reconcile found at a point. */
+export interface PointEnforcement {
+  /** Held ÷ intended live blocks, 0 to 1. */
+  enforced: number;
+  intended: number;
+  restored: number;
+  at: string;
+  /** Reconcile cycles in a row below 100 %. */
+  cyclesBelow: number;
 }
 
 export interface BlockAdmission {
@@ -35,8 +48,9 @@ export interface AdmissionResult {
 }
 
 interface ControlCarry {
-  killSwitch: Omit<ControlState, 'breaker'>;
+  killSwitch: Omit<ControlState, 'breaker' | 'enforcement'>;
   breaker: { tripped: boolean; at?: string; by?: string; blockTimes: number[] };
+  enforcement?: Record<string, PointEnforcement>;
 }
 
 export const setKillSwitchUpdate = defineUpdate<ControlState, [{ paused: boolean; by: string; reason?: string }]>('setKillSwitch');
@@ -44,6 +58,8 @@ export const setKillSwitchUpdate = defineUpdate<ControlState, [{ paused: boolean
 export const admitBlocksUpdate = defineUpdate<AdmissionResult[], [BlockAdmission[]]>('admitBlocks');
 export const resetBreakerUpdate = defineUpdate<ControlState, [{ by: string }]>('resetBreaker');
 export const controlStateQuery = defineQuery<ControlState>('controlState');
+/** A reconcile cycle's findings per point; answers each point's state with its count of cycles below 100 % in a row. */
+export const recordEnforcementUpdate = defineUpdate<Record<string, PointEnforcement>, [(Omit<PointEnforcement, 'cyclesBelow'> & { point: string })[]]>('recordEnforcement');
 
 export async function controlWorkflow(carried?: ControlState | ControlCarry): Promise<void> {
   // Runs started before the breaker existed carried the bare kill-switch state.
@@ -52,9 +68,11 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     : { killSwitch: carried ?? { paused: false }, breaker: { tripped: false, blockTimes: [] } };
   let { killSwitch } = carry;
   const { breaker } = carry;
+  const enforcement = carry.enforcement ?? {};
   const view = (): ControlState => ({
     ...killSwitch,
     breaker: { tripped: breaker.tripped, recentBlocks: breaker.blockTimes.length, at: breaker.at, by: breaker.by },
+    ...(Object.keys(enforcement).length > 0 ? { enforcement } : {}),
   });
 
   // An update returns only once its new state is in the history, so an API that waited for it can promise that
@@ -82,7 +100,13 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     return view();
   });
   setHandler(controlStateQuery, view);
+  setHandler(recordEnforcementUpdate, (findings) => {
+    for (const { point, ...finding } of findings) {
+      enforcement[point] = { ...finding, cyclesBelow: finding.enforced < 1 ? (enforcement[point]?.cyclesBelow ?? 0) + 1 : 0 };
+    }
+    return enforcement;
+  });
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof controlWorkflow>({ killSwitch, breaker });
+  await continueAsNew<typeof controlWorkflow>({ killSwitch, breaker, enforcement });
 }

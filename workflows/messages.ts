@@ -133,5 +133,11 @@ export const withdrawLeaseUpdate = defineUpdate<'withdrawn' | 'already_ended', [
 export const shardBlockQuery = defineQuery<BlockView | null, [string]>('block');
 /** A page of the shard's blocks in address order, after `after`. */
 export const shardBlocksQuery = defineQuery<{ blocks: BlockView[]; more: boolean }, [{ after?: string; limit: number }]>('blocks');
-/** What each point should hold now, for reconcile: address and expiry, blocks coming down left out. */
-export const shardIntentQuery = defineQuery<{ address: string; expiresAt: number; points: string[] }[]>('intent');
+/** A live block as reconcile compares it: its expiry, and the points the shard believes hold it at that expiry. */
+export interface BlockIntent {
+  address: string;
+  expiresAt: number;
+  held: string[];
+}
+/** What each point should hold now, for reconcile; blocks coming down are left out. */
+export const shardIntentQuery = defineQuery<BlockIntent[]>('intent');

@@ -5,6 +5,9 @@ import { audited, auditedEach } from '../audit/audited.ts';
 import type { AuditContext, AuditSink } from '../audit/record.ts';
 import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
 import type { EnforcementPoint } from './enforcementPoint.ts';
+import type { EnforcementRate } from './enforcementRate.ts';
+import { type PointReconciliation, reconcilePoint } from './reconcile.ts';
+import type { BlockIntent } from '../../workflows/messages.ts';
 
 export interface ApplyBlockInput {
   point: string;
@@ -27,6 +30,8 @@ export interface SyncBlocksResult {
   failed: Record<string, string>;
   /** The kill switch was on: no apply was attempted (removals were). */
   held?: string;
+  /** Beyond what the enforcement rate allowed now: not attempted, for the lane's next call. */
+  deferred?: string[];
 }
 
 export interface RemoveBlockInput {
@@ -47,9 +52,13 @@ export interface EnforcementDeps {
   assertContainmentAllowed: () => Promise<void>;
   /** Every call writes an audit record before and after it, refusals included. */
   audit: AuditSink;
+  /** The enforcement rate of this process; unlimited when absent. */
+  rate?: EnforcementRate;
+  /** Every live block and the points believed to hold it (the shards' intent), for reconcile. */
+  intent?: () => Promise<BlockIntent[]>;
 }
 
-export function createEnforcementActivities({ points, allowlist, assertContainmentAllowed, audit }: EnforcementDeps) {
+export function createEnforcementActivities({ points, allowlist, assertContainmentAllowed, audit, rate, intent }: EnforcementDeps) {
   const byName = new Map(points.map((point) => [point.name, point]));
 
   function pointNamed(name: string): EnforcementPoint {
@@ -62,8 +71,14 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
   // attempt instead of applying the same batch again.
   const running = new Map<string, Promise<SyncBlocksResult>>();
 
-  async function sync({ point, apply, remove }: SyncBlocksInput): Promise<SyncBlocksResult> {
-    const enforcementPoint = pointNamed(point);
+  async function sync(input: SyncBlocksInput): Promise<SyncBlocksResult> {
+    const enforcementPoint = pointNamed(input.point);
+    const { point } = input;
+    // Removals first: lifting a block is never held back behind new ones.
+    const granted = rate ? await rate.take(input.remove.length + input.apply.length) : Number.POSITIVE_INFINITY;
+    const remove = input.remove.slice(0, granted);
+    const apply = input.apply.slice(0, Math.max(0, granted - remove.length));
+    const deferred = [...input.remove.slice(remove.length), ...input.apply.slice(apply.length)].map(({ address }) => address);
     const failed: Record<string, string> = {};
     const removals = auditedEach(audit, remove.map(({ address, audit: context }) => ({ action: 'block.remove', point, target: address, parameters: {}, context })), (attempt) => enforcementPoint.remove(canonicalTarget(attempt.target).text));
     let held: string | undefined;
@@ -90,10 +105,15 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     applied.forEach((result, i) => {
       if (result.status === 'rejected') failed[allowed[i]!.address] = messageOf(result.reason);
     });
-    return held === undefined ? { failed } : { failed, held };
+    return { failed, ...(held === undefined ? {} : { held }), ...(deferred.length > 0 ? { deferred } : {}) };
   }
 
   return {
+    /** Puts back what the point lost and removes Riposte's stale entries there (activities/enforce/reconcile.ts). */
+    async reconcileBlocks({ point }: { point: string }): Promise<PointReconciliation> {
+      if (!intent) throw ApplicationFailure.nonRetryable('this worker cannot read the live blocks', 'UnknownEnforcementPoint');
+      return reconcilePoint(pointNamed(point), intent, audit);
+    },
     /** Applies and removes one shard's batch at one point: one audit write before, one after, one firewall transaction. */
     async syncBlocks(input: SyncBlocksInput): Promise<SyncBlocksResult> {
       const { workflowExecution, activityId } = Context.current().info;

@@ -245,6 +245,9 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
     },
 
     async list() {
+      // Reconcile lists the point: the table, its sets or its rules may have been flushed since, so they are put back
+      // first (the layout is idempotent and keeps every element).
+      ensured = undefined;
       await ensure();
       const json = await serial(() => nft(['-j', 'list', 'table', ...table.split(' ')]));
       const now = Date.now();

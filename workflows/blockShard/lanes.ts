@@ -50,7 +50,8 @@ export async function runLane(shard: BlockShard, point: string): Promise<void> {
       result = { failed: Object.fromEntries([...work.apply, ...work.remove].map((entry) => [entry.address, error])) };
     }
     busy.clear();
-    record(shard, point, work.remove, sent, result);
+    const deferred = new Set(result.deferred);
+    record(shard, point, work.remove.filter((entry) => !deferred.has(entry.address)), new Map([...sent].filter(([address]) => !deferred.has(address))), result);
     // While paused the lane waits here, but a shard continuing as new does not wait for the resume.
     if (result.held) await Promise.race([killSwitchCleared(), condition(() => shard.closing)]);
   }

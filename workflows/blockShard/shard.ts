@@ -65,7 +65,9 @@ export class BlockShard {
       const addresses = [...this.entries.keys()].filter((address) => after === undefined || address > after).sort();
       return { blocks: addresses.slice(0, limit).map((address) => this.view(this.entries.get(address)!)), more: addresses.length > limit };
     });
-    setHandler(shardIntentQuery, () => [...this.entries.values()].filter((entry) => !entry.ending).map(({ address, expiresAt, points }) => ({ address, expiresAt, points })));
+    setHandler(shardIntentQuery, () => [...this.entries.values()].filter((entry) => !entry.ending).map(({ address, expiresAt, points, holds }) => ({
+      address, expiresAt, held: points.filter((point) => holds[point]?.state === 'applied' && holds[point]?.expiresAt === expiresAt),
+    })));
   }
 
   changed(): void {
