@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { blockShards, type BlockShards } from '../activities/blocks.ts';
 import { updateControlWorkflow } from '../activities/control.ts';
 import { createEdlEnforcer } from '../activities/enforce/edlEnforcer.ts';
 import { EdlFile } from '../activities/enforce/edlFile.ts';
@@ -30,9 +31,10 @@ import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
 import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
 import { setKillSwitchUpdate } from '../workflows/control.ts';
-import { blockWorkflowId, controlWorkflowId, loginHistoryWorkflowId, offenceHistoryWorkflowId } from '../workflows/ids.ts';
+import { blockShardOf, blockShardWorkflowId, controlWorkflowId, loginHistoryWorkflowId, offenceHistoryWorkflowId } from '../workflows/ids.ts';
 import type { loginHistoryWorkflow } from '../workflows/logins.ts';
-import { approveSignal, blockStatusQuery, type LoginSignal, loginsSignal, rejectSignal, statusQuery, verdictUpdate } from '../workflows/messages.ts';
+import type { ReconcileInput } from '../workflows/reconcile.ts';
+import { approveSignal, type LoginSignal, loginsSignal, rejectSignal, statusQuery, verdictUpdate } from '../workflows/messages.ts';
 import { freePort } from '../runtime/freePort.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../..');
@@ -65,6 +67,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 
 interface Recorder {
   client: Client;
+  blocks: BlockShards;
   /** The recorded histories by file name; written only once every case has run. */
   histories: Map<string, string>;
 }
@@ -110,12 +113,14 @@ async function bruteForceApproved(recorder: Recorder): Promise<void> {
   await settled(incident);
   await incident.signal(approveSignal, { by: 'alice', comment: 'seen in the VPN logs' });
   await incident.result();
-  const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
-  await block.result();
+  await until('the block removed', async () => ((await recorder.blocks.read(address)) === null ? true : undefined));
   const offences = recorder.client.workflow.getHandle(offenceHistoryWorkflowId(address));
+  await until('the offence recorded', () => offences.describe().then(() => true, () => undefined));
   await settled(offences);
+  const shard = recorder.client.workflow.getHandle(blockShardWorkflowId(TASK_QUEUE, blockShardOf(address)));
+  await settled(shard);
   await record(recorder, 'incidentWorkflow-brute-force-approved', incident);
-  await record(recorder, 'blockWorkflow-expired', block);
+  await record(recorder, 'blockShardWorkflow-expired', shard);
   await record(recorder, 'offenceHistoryWorkflow-one-offence', offences);
 }
 
@@ -126,14 +131,15 @@ async function bruteForceFalsePositive(recorder: Recorder): Promise<void> {
   const incident = await raise(recorder, policy, 'brute-force', address, [alert('fixture-brute-force-false-positive', { type: 'auth.failure', severity: 6, sourceIp: address })]);
   await statusIs(incident, 'contained');
   // Contained means the block was requested; the verdict waits until it is applied, so every recording takes one path.
-  const block = recorder.client.workflow.getHandle(blockWorkflowId(address));
-  await until('the block applied', async () => ((await block.query(blockStatusQuery)).state === 'active' ? true : undefined));
+  await until('the block applied', async () => ((await recorder.blocks.read(address))?.state === 'active' ? true : undefined));
   await settled(incident);
   await incident.executeUpdate(verdictUpdate, { args: [{ verdict: 'false_positive', by: 'alice', comment: 'our scanner' }] });
   await incident.result();
-  await block.result();
+  await until('the block removed', async () => ((await recorder.blocks.read(address)) === null ? true : undefined));
+  const shard = recorder.client.workflow.getHandle(blockShardWorkflowId(TASK_QUEUE, blockShardOf(address)));
+  await settled(shard);
   await record(recorder, 'incidentWorkflow-brute-force-false-positive', incident);
-  await record(recorder, 'blockWorkflow-withdrawn', block);
+  await record(recorder, 'blockShardWorkflow-withdrawn', shard);
 }
 
 /** The kill switch is on when an automatic block comes due: the incident waits, paused, until an admin resumes. */
@@ -233,11 +239,28 @@ async function manualBlock(recorder: Recorder): Promise<void> {
   await record(recorder, 'incidentWorkflow-manual-block', incident);
 }
 
-/** Replaces the fixtures with this recording: a case renamed or dropped must not leave its old file behind. */
+/** A block the feed lost behind Riposte's back: one reconcile cycle puts it back. */
+async function reconcile(recorder: Recorder, edl: EdlFile): Promise<void> {
+  const address = '203.0.113.90';
+  await recorder.blocks.request([{ address, points: ['edl'], durationMs: 3_600_000, reason: 'threat list', requestedBy: 'rita' }]);
+  await until('the block applied', async () => ((await recorder.blocks.read(address))?.state === 'active' ? true : undefined));
+  await edl.remove(address);
+  const cycle = await recorder.client.workflow.start('reconcileWorkflow', {
+    workflowId: 'riposte-reconcile:fixture', taskQueue: TASK_QUEUE, args: [{ points: ['edl'], enforcementTaskQueue: `${TASK_QUEUE}-enforcement`, notify: ['webhook'] } satisfies ReconcileInput],
+  });
+  await cycle.result();
+  await record(recorder, 'reconcileWorkflow-restored', cycle);
+}
+
+/**
+ * Replaces the fixtures with this recording: a case renamed or dropped must not leave its old file behind. Histories
+ * named `legacy-*` were recorded by earlier versions and stay, so workflows still open from those versions keep
+ * replaying; nothing records them again.
+ */
 async function writeFixtures(histories: Map<string, string>): Promise<void> {
   await mkdir(FIXTURES_DIR, { recursive: true });
   for (const name of await readdir(FIXTURES_DIR)) {
-    if (name.endsWith('.json') && !histories.has(name)) await rm(join(FIXTURES_DIR, name));
+    if (name.endsWith('.json') && !name.startsWith('legacy-') && !histories.has(name)) await rm(join(FIXTURES_DIR, name));
   }
   for (const [name, json] of [...histories].sort()) await writeFile(join(FIXTURES_DIR, name), json);
 }
@@ -254,20 +277,21 @@ async function main(): Promise<void> {
     const client = new Client({ connection, namespace: 'default' });
     await registerSearchAttributes(client, 'default');
     const guardPolicy = policyFor('brute-force', {});
+    const edl = new EdlFile(join(scratch, 'edl.json'));
     const workers = await createRiposteWorkers({
       connection: nativeConnection,
       client,
       namespace: 'default',
       taskQueue: TASK_QUEUE,
       enforcementTaskQueue: `${TASK_QUEUE}-enforcement`,
-      enforcementPoints: [createEdlEnforcer(new EdlFile(join(scratch, 'edl.json')))],
+      enforcementPoints: [createEdlEnforcer(edl)],
       maxEnforcementActionsPerSecond: guardPolicy.enforcement.maxActionsPerSecond,
       guard: guardOf(guardPolicy),
       notifiers: [],
       geoip: await openDbipGeoIp(),
     });
     const running = workers.map((worker) => worker.run());
-    const recorder: Recorder = { client, histories: new Map() };
+    const recorder: Recorder = { client, blocks: blockShards({ client, taskQueue: TASK_QUEUE, enforcementTaskQueue: `${TASK_QUEUE}-enforcement` }), histories: new Map() };
     try {
       // One after another: the control workflow's history then holds the kill switch and the admissions in one order.
       await bruteForceKillSwitch(recorder);
@@ -278,6 +302,7 @@ async function main(): Promise<void> {
       await lateralMovement(recorder);
       await accountCompromise(recorder);
       await manualBlock(recorder);
+      await reconcile(recorder, edl);
       const control = client.workflow.getHandle(controlWorkflowId(TASK_QUEUE));
       await settled(control);
       await record(recorder, 'controlWorkflow-kill-switch', control);
