@@ -40,7 +40,7 @@ export async function importBlocks(api: ApiClient, entries: readonly ListedBlock
       await api.call('POST', '/v1/blocks', { body: chunk.map(({ ip }) => ({ ip, ...common })) });
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
-      const details = err.details.map((detail) => detail.replace(/^ {2}(\d+)\.(ip|reason|duration):/, (_, index: string, field: string) => `  line ${chunk[Number(index)]?.line ?? '?'} (${field}):`));
+      const details = err.details.map((detail) => detail.replace(/^ {2}\[(\d+)\]\.(ip|reason|duration):/, (_, index: string, field: string) => `  line ${chunk[Number(index)]?.line ?? '?'} (${field}):`));
       const done = requested > 0 ? [`${requested} of ${entries.length} entries were requested before this refusal`] : ['nothing was requested'];
       throw new CliError(err.message, err.exitCode, [...details, ...done]);
     }

@@ -81,12 +81,14 @@ const FIRST_RETRY_MS = 1_000;
 const DEFAULT_RETRY_FAILED_MS = 60_000;
 
 /**
- * A request never shortens a block; it can only push the expiry out. A request for an address whose block is coming
+ * A request never shortens a block; it can only push the expiry out. The same grant sent twice counts once. A request for an address whose block is coming
  * down starts a new block once the removal is done (see `finished`), so it is kept as a fresh entry's first lease.
  */
 export function grant(entry: BlockEntry | undefined, request: LeaseRequest, now: number): BlockEntry {
   const { points, leaseId, ...trigger } = request;
   const requester = request.incidentId ?? request.requestedBy;
+  // A retried request (the same grant, sent again after a timeout) is no new request and moves no expiry.
+  if (entry && entry.leases[requester]?.leaseId === leaseId) return entry;
   const fresh = !entry;
   const next: BlockEntry = entry ?? { address: request.address, points, expiresAt: 0, leases: {}, trigger: clipTrigger(trigger), requests: 0, since: now, holds: {} };
   dropExpiredLeases(next, now);

@@ -9,7 +9,7 @@ export interface AuditContext {
   incidentId?: string;
   /** Ids of the incident's sample alerts (the first and the latest, never all of them). */
   alertIds?: string[];
-  /** `block:<ip>`, for enforcement calls. */
+  /** The shard workflow holding the block (`riposte-blocks:<queue>:<n>`; `block:<ip>` before the shards), for enforcement calls. */
   blockWorkflowId?: string;
   /** Hash of the policy file the incident was started under. */
   policyVersion?: string;

@@ -58,6 +58,10 @@ export interface EnforcementDeps {
   intent?: () => Promise<BlockIntent[]>;
 }
 
+const HEARTBEAT_MS = 3_000;
+/** nft reports whole seconds left, so an expiry read back from the kernel is within a second or two of the one asked. */
+const SAME_EXPIRY_MS = 2_000;
+
 export function createEnforcementActivities({ points, allowlist, assertContainmentAllowed, audit, rate, intent }: EnforcementDeps) {
   const byName = new Map(points.map((point) => [point.name, point]));
 
@@ -71,39 +75,48 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
   // attempt instead of applying the same batch again.
   const running = new Map<string, Promise<SyncBlocksResult>>();
 
+  /**
+   * A retried call (its worker died, or it timed out) may follow an attempt that applied part of the batch before it
+   * was lost: what the point already holds at the asked expiry is not applied again.
+   */
+  async function withoutWhatIsHeld(input: SyncBlocksInput): Promise<SyncBlocksInput> {
+    if (input.apply.length === 0) return input;
+    const held = new Map((await pointNamed(input.point).list()).map((target) => [target.address, target.expiresAt]));
+    return { ...input, apply: input.apply.filter(({ address, expiresAt }) => Math.abs((held.get(address) ?? Number.NEGATIVE_INFINITY) - expiresAt) > SAME_EXPIRY_MS) };
+  }
+
   async function sync(input: SyncBlocksInput): Promise<SyncBlocksResult> {
-    const enforcementPoint = pointNamed(input.point);
     const { point } = input;
     // Removals first: lifting a block is never held back behind new ones.
     const granted = rate ? await rate.take(input.remove.length + input.apply.length) : Number.POSITIVE_INFINITY;
     const remove = input.remove.slice(0, granted);
     const apply = input.apply.slice(0, Math.max(0, granted - remove.length));
     const deferred = [...input.remove.slice(remove.length), ...input.apply.slice(apply.length)].map(({ address }) => address);
-    const failed: Record<string, string> = {};
-    const removals = auditedEach(audit, remove.map(({ address, audit: context }) => ({ action: 'block.remove', point, target: address, parameters: {}, context })), (attempt) => enforcementPoint.remove(canonicalTarget(attempt.target).text));
     let held: string | undefined;
-    try {
-      await assertContainmentAllowed();
-    } catch (err) {
-      held = (err as Error).message;
-    }
-    const allowed = held === undefined ? apply.filter(({ address }) => {
+    if (apply.length > 0) {
       try {
-        if (!allowlist) throw new Error('the allowlist could not be read: nothing is blocked');
-        assertNotAllowlisted(canonicalTarget(address), allowlist);
-        return true;
+        await assertContainmentAllowed();
       } catch (err) {
-        failed[address] = (err as Error).message;
-        return false;
+        held = messageOf(err);
       }
-    }) : [];
-    const applies = auditedEach(audit, allowed.map(({ address, expiresAt, audit: context }) => ({ action: 'block.apply', point, target: address, parameters: { expiresAt: isoTime(expiresAt) }, context })), (_, i) => enforcementPoint.apply({ address: allowed[i]!.address, expiresAt: allowed[i]!.expiresAt }));
-    const [removed, applied] = await Promise.all([removals, applies]);
-    removed.forEach((result, i) => {
-      if (result.status === 'rejected') failed[remove[i]!.address] = messageOf(result.reason);
+    }
+    // Every attempt is audited, refusals included (a point this worker lacks, the allowlist, the kill switch).
+    const attempts = [
+      ...remove.map(({ address, audit: context }) => ({ action: 'block.remove', point, target: address, parameters: {}, context })),
+      ...apply.map(({ address, expiresAt, audit: context }) => ({ action: 'block.apply', point, target: address, parameters: { expiresAt: isoTime(expiresAt) }, context })),
+    ];
+    const results = await auditedEach(audit, attempts, async (attempt, i) => {
+      const enforcementPoint = pointNamed(point);
+      if (i < remove.length) return enforcementPoint.remove(canonicalTarget(attempt.target).text);
+      if (held !== undefined) throw new Error(held);
+      if (!allowlist) throw new Error('the allowlist could not be read: nothing is blocked');
+      assertNotAllowlisted(canonicalTarget(attempt.target), allowlist);
+      return enforcementPoint.apply({ address: attempt.target, expiresAt: apply[i - remove.length]!.expiresAt });
     });
-    applied.forEach((result, i) => {
-      if (result.status === 'rejected') failed[allowed[i]!.address] = messageOf(result.reason);
+    const failed: Record<string, string> = {};
+    results.forEach((result, i) => {
+      // A held apply is not a failure of the point: the lane sends it again once the kill switch is off.
+      if (result.status === 'rejected' && (i < remove.length || held === undefined)) failed[attempts[i]!.target] = messageOf(result.reason);
     });
     return { failed, ...(held === undefined ? {} : { held }), ...(deferred.length > 0 ? { deferred } : {}) };
   }
@@ -116,13 +129,18 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     },
     /** Applies and removes one shard's batch at one point: one audit write before, one after, one firewall transaction. */
     async syncBlocks(input: SyncBlocksInput): Promise<SyncBlocksResult> {
-      const { workflowExecution, activityId } = Context.current().info;
+      const { workflowExecution, activityId, attempt } = Context.current().info;
       const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
       const earlier = running.get(key);
       if (earlier) return earlier;
-      const attempt = sync(input).finally(() => running.delete(key));
-      running.set(key, attempt);
-      return attempt;
+      // Heartbeats let a crashed worker's call be retried within the heartbeat timeout rather than the whole call's.
+      const beat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_MS);
+      const call = (attempt > 1 ? withoutWhatIsHeld(input) : Promise.resolve(input)).then(sync).finally(() => {
+        clearInterval(beat);
+        running.delete(key);
+      });
+      running.set(key, call);
+      return call;
     },
     async applyBlock({ point, address, expiresAt, audit: context }: ApplyBlockInput): Promise<void> {
       const parameters = { expiresAt: isoTime(expiresAt) };

@@ -121,9 +121,9 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
       try {
         refuseAllowlisted(target, snapshot);
       } catch (err) {
-        issues.push({ path: `${i}.ip`, message: err instanceof HttpError ? err.issues?.[0]?.message ?? err.message : (err as Error).message });
+        issues.push({ path: `[${i}].ip`, message: err instanceof HttpError ? err.issues?.[0]?.message ?? err.message : (err as Error).message });
       }
-      if (needsApproval(target, snapshot, req.principal!.role)) issues.push({ path: `${i}.ip`, message: `wider than the policy's maxBlockWidth: request it alone, for approval` });
+      if (needsApproval(target, snapshot, req.principal!.role)) issues.push({ path: `[${i}].ip`, message: `wider than the policy's maxBlockWidth: request it alone, for approval` });
       return manualRequest(target.text, duration, reason, by, snapshot);
     });
     if (issues.length > 0) throw new HttpError(400, 'validation_failed', `${issues.length} of ${requests.length} entries cannot be blocked; nothing was requested`, issues.slice(0, 100));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
 import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testKey, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 describe('ingest API with the worker and the dev server', () => {
@@ -65,7 +66,14 @@ describe('ingest API with the worker and the dev server', () => {
       const r = await api.call('GET', '/v1/blocks');
       return r.json.blocks.some((b: { address: string; state: string }) => b.address === ip && b.state === 'active') ? r.json.blocks : undefined;
     });
-    assert.ok(Date.parse(blocks.find((b: { address: string; expiresAt: string }) => b.address === ip).expiresAt) > Date.now());
+    const listed = blocks.find((b: { address: string }) => b.address === ip);
+    assert.ok(Date.parse(listed.expiresAt) > Date.now());
+    const shard = blockShardWorkflowId(riposte.taskQueue, blockShardOf(ip));
+    assert.equal(listed.workflowId, shard);
+    const shown = await api.call('GET', `/v1/blocks/${ip.toUpperCase()}`);
+    assert.equal(shown.status, 200, shown.text);
+    assert.deepEqual([shown.json.address, shown.json.workflowId, shown.json.state, shown.json.expiresAt, shown.json.points.edl.state], [ip, shard, 'active', listed.expiresAt, 'applied']);
+    assert.deepEqual(shown.json.leases.map((l: { requester: string; incident: boolean }) => [l.requester, l.incident]), [[`brute-force:${ip}`, true]], 'held by the incident');
 
     const removed = await api.call('DELETE', `/v1/blocks/${ip}`);
     assert.equal(removed.status, 202);
@@ -74,6 +82,8 @@ describe('ingest API with the worker and the dev server', () => {
       return r.text.split('\n').includes(ip) ? undefined : true;
     });
     assert.equal((await api.call('DELETE', `/v1/blocks/${ip}`)).status, 404);
+    await eventually('the block gone from its shard', async () => ((await api.call('GET', `/v1/blocks/${ip}`)).status === 404 ? true : undefined));
+    assert.ok(!(await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string }) => b.address === ip), 'no longer listed');
   });
 
   test('the two-person rule: the answer counts approvals, and a second approval by the same principal gets 409', async () => {
@@ -142,7 +152,7 @@ describe('ingest API with the worker and the dev server', () => {
   });
 
   test('incident routes refuse ids that are not incidents', async () => {
-    for (const id of ['block:203.0.113.9', 'brute-force:010.0.0.1', 'riposte-control']) {
+    for (const id of ['block:203.0.113.9', blockShardWorkflowId(riposte.taskQueue, 0), 'brute-force:010.0.0.1', 'riposte-control']) {
       const r = await api.call('POST', `/v1/incidents/${encodeURIComponent(id)}/approve`, {});
       assert.equal(r.status, 404, id);
     }

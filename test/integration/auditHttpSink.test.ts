@@ -21,7 +21,7 @@ function record(id: string, incidentId = 'brute-force:203.0.113.77'): AuditRecor
     point: 'edl',
     target: '203.0.113.77',
     parameters: { expiresAt: '2025-03-05T05:06:07.000Z' },
-    trigger: { incidentId, alertIds: ['evt-1'], blockWorkflowId: 'block:203.0.113.77', reason: 'brute force' },
+    trigger: { incidentId, alertIds: ['evt-1'], blockWorkflowId: 'riposte-blocks:riposte:17', reason: 'brute force' },
     actor: { kind: 'principal', name: 'alice' },
     policyVersion: 'pv-9',
     activity: null,

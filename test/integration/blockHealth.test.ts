@@ -1,6 +1,7 @@
 /**
  * A block no enforcement point holds is `failed`, not `active`: in the listing, in its own view, in the incident and in
- * a notification; the refused point is tried again every retryFailedEvery, and the incident says so when it holds.
+ * a notification; the refused point is tried again with a back-off capped at retryFailedEvery, and the incident says so
+ * when it holds.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +12,7 @@ import type { EnforcementPoint } from '../../activities/enforce/enforcementPoint
 import { createWebhookNotifier } from '../../activities/notify/webhookNotifier.ts';
 import { signalIncident } from '../../api/incidentStarter.ts';
 import { addToBatch, EMPTY_BATCH } from '../../domain/alert.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
 import { statusQuery, timelineQuery } from '../../workflows/messages.ts';
 import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
 import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
@@ -73,7 +74,8 @@ describe('a block no point holds', () => {
     assert.deepEqual([view.points.log.state, view.points.log.error], ['failed', 'the firewall namespace is gone']);
     assert.deepEqual(view.leases.map((l: { requester: string }) => l.requester), [id]);
     const listed = await eventually('listed failed', async () => (await api.call('GET', '/v1/blocks')).json.blocks.find((b: { address: string; state: string }) => b.address === address && b.state === 'failed'));
-    assert.equal(listed.workflowId, blockWorkflowId(address));
+    assert.equal(listed.workflowId, blockShardWorkflowId(riposte.taskQueue, blockShardOf(address)), 'held by the shard of its address');
+    assert.equal(view.workflowId, listed.workflowId);
     await eventually('the failure told on the route', () => hook.requests.find((r) => r.body.includes(id) && r.body.includes('FAILED')));
 
     point.down = false;

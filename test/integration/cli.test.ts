@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { canonicalCidr } from '../../domain/ip.ts';
 import { eventually, startApi, startRiposte, TEST_API_KEY, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
@@ -141,7 +140,7 @@ describe('the riposte CLI against the real API and workers', () => {
     });
     assert.equal(state.approval.decision, 'rejected');
     assert.equal(state.approval.comment, 'our pentest');
-    await assert.rejects(riposte.client.workflow.getHandle(`block:${ip}`).describe(), WorkflowNotFoundError);
+    assert.equal(await riposte.blocks.read(ip), null, 'nothing blocked');
   });
 
   test('pause and resume, with 409s as clear errors; status shows the summary and the timeline', async () => {
@@ -189,14 +188,16 @@ describe('the riposte CLI against the real API and workers', () => {
     const ip = uniqueAddress();
     const blocked = await cli(['block', ip.toUpperCase(), '--duration', '2h', '--reason', 'manual: scanning'], env);
     assert.equal(blocked.code, 0, blocked.stderr);
-    assert.match(blocked.stdout, new RegExp(`^blocking ${ip} until \\S+Z \\(workflow block:${ip}, as alice\\)\\n$`));
+    assert.match(blocked.stdout, new RegExp(`^blocking ${ip} until \\S+Z \\(as alice\\)\\n$`));
     await eventually('the address in the feed', async () => ((await inFeed(ip)) ? true : undefined));
+    const view = await riposte.blocks.read(ip);
+    assert.deepEqual([view?.reason, view?.requestedBy, view?.leases.map((l) => l.requester)], ['manual: scanning', 'alice', ['alice']]);
 
-    await eventually('listed', async () => ((await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string }) => b.address === ip) ? true : undefined));
+    await eventually('listed active', async () => ((await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string; state: string }) => b.address === ip && b.state === 'active') ? true : undefined));
     const listed = await cli(['blocks'], env);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /^ADDRESS +EXPIRES +SINCE$/m);
-    assert.match(listed.stdout, new RegExp(`^${ip} +\\S+Z +\\S+Z$`, 'm'));
+    assert.match(listed.stdout, /^ADDRESS +STATE +EXPIRES +SINCE$/m);
+    assert.match(listed.stdout, new RegExp(`^${ip} +active +\\S+Z +\\S+Z$`, 'm'));
     const json = JSON.parse((await cli(['blocks', '--json'], env)).stdout);
     assert.ok(json.blocks.some((b: { address: string }) => b.address === ip));
 
@@ -226,10 +227,10 @@ describe('the riposte CLI against the real API and workers', () => {
     const range = canonicalCidr(`${uniqueAddress()}/64`).text;
     const blocked = await cli(['block', range.toUpperCase(), '--duration', '1h', '--reason', 'rotating within its /64'], env);
     assert.equal(blocked.code, 0, blocked.stderr);
-    assert.match(blocked.stdout, new RegExp(`^blocking ${range} until \\S+Z \\(workflow block:${range}, as alice\\)\\n$`));
+    assert.match(blocked.stdout, new RegExp(`^blocking ${range} until \\S+Z \\(as alice\\)\\n$`));
     await eventually('the range in the feed', async () => ((await inFeed(range)) ? true : undefined));
-    await eventually('listed', async () => ((await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string }) => b.address === range) ? true : undefined));
-    assert.match((await cli(['blocks'], env)).stdout, new RegExp(`^${range} +\\S+Z +\\S+Z$`, 'm'));
+    await eventually('listed active', async () => ((await api.call('GET', '/v1/blocks')).json.blocks.some((b: { address: string; state: string }) => b.address === range && b.state === 'active') ? true : undefined));
+    assert.match((await cli(['blocks'], env)).stdout, new RegExp(`^${range} +active +\\S+Z +\\S+Z$`, 'm'));
 
     const unblocked = await cli(['unblock', range, '--reason', 'done'], env);
     assert.equal(unblocked.code, 0, unblocked.stderr);
@@ -246,9 +247,62 @@ describe('the riposte CLI against the real API and workers', () => {
     assert.equal(unblockHostBits.code, 1);
     assert.match(unblockHostBits.stderr, /^ {2}ip: invalid IP address "203\.0\.113\.7\/24": host bits are set/m);
     for (const r of [hostBits, unblockHostBits]) assertNoStack(r);
-    await assert.rejects(riposte.client.workflow.getHandle('block:2001:db8:ff00::/40').describe(), WorkflowNotFoundError);
+    assert.equal(await riposte.blocks.read('2001:db8:ff00::/40'), null, 'the wide range is not blocked before its approval');
     await eventually('the wide range awaiting approval', async () => ((await incident(encodeURIComponent('manual-block:2001:db8:ff00::/40')))?.status === 'awaiting_approval' ? true : undefined));
     assert.equal((await cli(['reject', 'manual-block:2001:db8:ff00::/40'], env)).code, 0);
+  });
+
+  test('block --file: every address and range of a threat list is requested and held; comments and blank lines are skipped', async () => {
+    const [first, second] = [uniqueAddress(), uniqueAddress()];
+    const range = canonicalCidr(`${uniqueAddress()}/64`).text;
+    const list = join(scratch, 'threats.txt');
+    await writeFile(list, ['# partner feed, 2025-03-04', '', first.toUpperCase(), `  ${second}   # seen scanning`, '   ', `${range}\t# its whole /64`, '# end', ''].join('\n'));
+    const imported = await cli(['block', '--file', list, '--reason', 'partner threat list', '--duration', '2h'], env);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(imported.stdout, 'requested 3 of 3\n3 blocks requested\n');
+    for (const address of [first, second, range]) {
+      const block = await eventually(`${address} held`, async () => {
+        const view = await riposte.blocks.read(address);
+        return view?.state === 'active' ? view : undefined;
+      });
+      assert.deepEqual([block.reason, block.requestedBy, block.leases.map((l) => l.requester)], ['partner threat list', 'alice', ['alice']]);
+      const left = Date.parse(block.expiresAt!) - Date.now();
+      assert.ok(left > 115 * 60_000 && left <= 120 * 60_000, `${address} expires in ${left} ms, not about 2h`);
+      await eventually(`${address} in the feed`, async () => ((await inFeed(address)) ? true : undefined));
+    }
+    const listed = (await cli(['blocks'], env)).stdout;
+    for (const address of [first, second, range]) assert.match(listed, new RegExp(`^${address} +active +\\S+Z +\\S+Z$`, 'm'));
+    for (const address of [first, second, range]) assert.equal((await api.call('DELETE', `/v1/blocks/${encodeURIComponent(address)}`)).status, 202);
+  });
+
+  test('block --file: a list with an allowlisted line is refused whole, naming the line, and nothing is requested', async () => {
+    const fine = uniqueAddress();
+    const allowlisted = `2001:db8:a12:${randomBytes(2).readUInt16BE(0).toString(16)}::1`;
+    const list = join(scratch, 'with-allowlisted.txt');
+    await writeFile(list, ['# two entries', fine, '', `${allowlisted}  # our office`].join('\n'));
+    const refused = await cli(['block', '--file', list, '--reason', 'partner threat list'], env);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /^error: 1 of 2 entries cannot be blocked; nothing was requested$/m);
+    assert.match(refused.stderr, /^ {2}line 4 \(ip\): allowlisted by 2001:db8:a12::\/48$/m);
+    assert.doesNotMatch(refused.stderr, /line 2/, 'the fine entry is not named');
+    assertNoStack(refused);
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const address of [fine, allowlisted]) {
+      assert.equal(await riposte.blocks.read(address), null, `${address} was not requested`);
+      assert.equal(await inFeed(address), false);
+    }
+  });
+
+  test('block --file: a list with an invalid line is refused whole, naming the line', async () => {
+    const fine = uniqueAddress();
+    const list = join(scratch, 'with-invalid.txt');
+    await writeFile(list, ['# one good, one typo', fine, '010.0.0.1'].join('\n'));
+    const refused = await cli(['block', '--file', list, '--reason', 'partner threat list'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^ {2}line 3 \(ip\): invalid IP address "010\.0\.0\.1"/m, refused.stderr);
+    assertNoStack(refused);
+    assert.equal(await riposte.blocks.read(fine), null, 'nothing was requested');
   });
 
   test('roles apply: a viewer key can look but not approve or block', async () => {
@@ -265,7 +319,7 @@ describe('the riposte CLI against the real API and workers', () => {
     assert.match(status.stdout, /^ {2}status {6}awaiting_approval$/m, 'the refused approval changed nothing');
     assert.ok(!(approve.stderr + block.stderr + status.stdout).includes(victor.key));
     await cli(['reject', id], env);
-    await assert.rejects(riposte.client.workflow.getHandle(`block:${ip}`).describe(), WorkflowNotFoundError);
+    assert.equal(await riposte.blocks.read(ip), null);
   });
 
   test('blocking an allowlisted address is refused with a clear message and nothing is started', async () => {
@@ -275,7 +329,7 @@ describe('the riposte CLI against the real API and workers', () => {
     assert.match(refused.stderr, new RegExp(`^error: ${ip} is on the allowlist \\(2001:db8:a12::/48, policy test-\\w+\\) and is never blocked\\n {2}ip: allowlisted by 2001:db8:a12::/48\\n$`));
     assert.equal(refused.stdout, '');
     assertNoStack(refused);
-    await assert.rejects(riposte.client.workflow.getHandle(`block:${ip}`).describe(), WorkflowNotFoundError);
+    assert.equal(await riposte.blocks.read(ip), null, 'nothing requested');
   });
 
   test('invalid input is shown as the API\'s error with the field paths, exit 1', async () => {
@@ -366,7 +420,9 @@ describe('the riposte CLI against the real API and workers', () => {
       { args: ['frobnicate'], error: /^error: unknown command "frobnicate"$/m, usage: /^Commands:$/m },
       { args: ['approve'], error: /^error: missing ID$/m, usage: /^Usage: riposte approve ID \[--comment TEXT\] \[--json\]$/m },
       { args: ['approve', 'a', 'b'], error: /^error: unexpected argument "b"$/m, usage: /^Usage: riposte approve /m },
-      { args: ['block', '192.0.2.1'], error: /^error: --reason is required$/m, usage: /^Usage: riposte block IP --reason TEXT \[--duration D\]/m },
+      { args: ['block', '192.0.2.1'], error: /^error: --reason is required$/m, usage: /^Usage: riposte block \[IP\] --reason TEXT \[--duration D\] \[--file FILE\]/m },
+      { args: ['block', '192.0.2.1', '--file', 'threats.txt', '--reason', 'x'], error: /^error: give either IP or --file$/m, usage: /^Usage: riposte block \[IP\] /m },
+      { args: ['block', '--reason', 'x'], error: /^error: give either IP or --file$/m, usage: /^Usage: riposte block \[IP\] /m },
       { args: ['block', '192.0.2.1', '--reason'], error: /^error: Option '--reason <value>' argument missing$/m, usage: /^Usage: riposte block /m },
       { args: ['blocks', '--force'], error: /^error: Unknown option '--force'$/m, usage: /^Usage: riposte blocks \[--cursor CURSOR\] \[--json\]$/m },
       { args: ['policy'], error: /^error: policy needs a subcommand: check$/m, usage: /^Usage: riposte policy check FILE$/m },
@@ -390,7 +446,7 @@ describe('the riposte CLI against the real API and workers', () => {
       assert.equal(h.code, 0, h.stderr);
       assert.match(h.stdout, /^Usage: riposte /);
     }
-    for (const name of ['approve ID', 'reject ID', 'pause ID', 'resume ID', 'status ID', 'block IP', 'unblock IP', 'blocks', 'incidents', 'policy check FILE']) {
+    for (const name of ['approve ID', 'reject ID', 'pause ID', 'resume ID', 'status ID', 'block \\[IP\\]', 'unblock IP', 'blocks', 'incidents', 'policy check FILE']) {
       assert.match(helps[0]!.stdout, new RegExp(`^ {2}${name} `, 'm'));
     }
     assert.match(helps[2]!.stdout, /--duration D +how long: a whole number and s, m, h or d \(default 24h, at most 365d\)/);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
 import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 /** GET /v1/explain/:entity against the real workers: why an entity is, or is not, acted on now. */
@@ -63,13 +64,23 @@ describe('GET /v1/explain/:entity', () => {
     assert.deepEqual(incident.plan, [`block ${ip} for 1h`]);
     const block = incident.actions.find((a: { kind: string }) => a.kind === 'block');
     assert.equal(block.outcome, 'done');
-    assert.deepEqual([block.block.workflowId, block.block.running, block.block.points], [`block:${ip}`, true, ['edl']]);
+    // The shard that holds the address, read by the address the action's lease names.
+    const shard = blockShardWorkflowId(riposte.taskQueue, blockShardOf(ip));
+    assert.deepEqual([block.block.workflowId, block.block.running, block.block.points, block.block.state], [shard, true, ['edl'], 'active']);
     assert.ok(Date.parse(block.block.expiresAt) > Date.now() + 50 * 60_000, 'expires in about an hour');
     assert.deepEqual(answer.block.leases.map((l: { requester: string }) => l.requester), [id]);
-    assert.equal(answer.block.state, 'active');
+    assert.deepEqual([answer.block.state, answer.block.workflowId, answer.block.expiresAt], ['active', shard, block.block.expiresAt]);
     assert.match(answer.reasons[0], new RegExp(`^${id}: block ${ip} for 1h .*until \\S+Z$`));
-    assert.match(answer.reasons[1], new RegExp(`^${ip} is blocked at edl until \\S+Z \\(block:${ip}, active, held by ${id}\\)$`));
-    await api.call('DELETE', `/v1/blocks/${ip}`);
+    assert.equal(answer.reasons[1], `${ip} is blocked at edl until ${answer.block.expiresAt} (${shard}, active, held by ${id})`);
+
+    // Lifted: the shard lets the address go, and explain no longer calls it blocked.
+    assert.equal((await api.call('DELETE', `/v1/blocks/${ip}`)).status, 202);
+    await eventually('the entry gone from its shard', async () => ((await riposte.blocks.read(ip)) === null ? true : undefined));
+    const lifted = await explainedAt(ip, 'lifted');
+    assert.equal(lifted.verdict, 'not_acted_on');
+    assert.equal(lifted.block, undefined);
+    assert.equal(lifted.incidents[0].actions.find((a: { kind: string }) => a.kind === 'block').outcome, 'ended');
+    assert.ok(!lifted.reasons.some((r: string) => r.startsWith(`${ip} is blocked`)), lifted.reasons.join('\n'));
   });
 
   test('observe mode and a playbook threshold: not_acted_on, each incident saying why', async () => {

@@ -1,6 +1,6 @@
 /**
  * The foundation issue end to end, on a real firewall: a SIEM alert posted to the real API starts the incident
- * workflow on real workers, and the block workflow drops the attacker's packets with nftables in a network namespace
+ * workflow on real workers, and the address's block shard drops the attacker's packets with nftables in a network namespace
  * while the pulled feed (EDL) lists the address. Needs root and network namespaces; skipped otherwise.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createNftablesEnforcer, removeNftablesTable } from '../../activities/enforce/nftablesEnforcer.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
 import {
   createNetnsPair, type HttpServer, type KeepAliveConnection, type NetnsPair, type NetnsPairOptions, netnsSkipReason, openKeepAlive,
 } from '../support/netns.ts';
@@ -159,8 +160,9 @@ describe('approve mode: the seed alert, a person approves, the firewall drops, a
   it('the address is in the pulled feed and in GET /v1/blocks', async () => {
     await eventually('the address in the feed', async () => ((await stage.feed()).includes(address) ? true : undefined));
     assert.deepEqual(await stage.feed(), [address]);
-    const block = await eventually('the block listed', async () => (await stage.activeBlocks()).find((b) => b.address === address && b.expiresAt));
-    assert.equal(block.workflowId, `block:${address}`);
+    const block = await eventually('the block listed', async () => (await stage.activeBlocks()).find((b) => b.address === address && b.state === 'active' && b.points.nftables?.state === 'applied' && b.points.edl?.state === 'applied'));
+    assert.equal(block.workflowId, blockShardWorkflowId(stage.riposte.taskQueue, blockShardOf(address)), 'held by the shard of its address');
+    assert.deepEqual(block.leases.map((l: { requester: string }) => l.requester), [id]);
     const left = Date.parse(block.expiresAt) - Date.now();
     assert.ok(left > 55 * 60_000 && left <= 60 * 60_000, `expires in ${left} ms, not about 1h`);
   });
@@ -215,12 +217,12 @@ describe('auto mode with a short block: dropped at once, through again at expiry
     });
     assert.equal(state.approval, undefined, 'auto mode asks nobody');
 
-    // No unblock call: the block workflow's timer (and the element's kernel timeout) end the block.
+    // No unblock call: the shard's timer (and the element's kernel timeout) end the block.
     await eventually('the attacker through again', async () => ((await stage.curl4(1)).stdout === 'ok' ? true : undefined), 30_000);
     const blockedFor = Date.now() - postedAtWall;
     assert.ok(blockedFor >= 3_000, `the 4 s block ended after ${blockedFor} ms`);
-    const ended = await stage.riposte.client.workflow.getHandle(`block:${address}`).result();
-    assert.equal(ended.state, 'removed');
+    // The entry leaves its shard once both points removed it.
+    await eventually('the block gone from its shard', async () => ((await stage.riposte.blocks.read(address)) === null ? true : undefined));
     assert.equal(await stage.inNft(address), false);
     assert.equal((await stage.feed()).includes(address), false);
   });
@@ -280,7 +282,8 @@ describe('unauthenticated and malformed alerts start nothing', { skip }, () => {
     await sleep(1_500);
     assert.equal(await count(`WorkflowId = "${id}"`), 0);
     assert.equal(await count('WorkflowId = "brute-force:010.0.0.1"'), 0);
-    assert.equal(await count(`WorkflowId = "block:${address}"`), 0);
+    assert.equal(await count(`WorkflowId = "${blockShardWorkflowId(stage.riposte.taskQueue, blockShardOf(address))}"`), 0, 'not even the shard of the address');
+    assert.equal(await stage.riposte.blocks.read(address), null);
     assert.equal(await count(`TaskQueue = "${stage.riposte.taskQueue}"`), 0, 'no workflow at all on these workers\' queue');
     assert.deepEqual(await stage.nftElements(), []);
     assert.equal((await stage.curl4()).stdout, 'ok');
@@ -292,5 +295,6 @@ describe('unauthenticated and malformed alerts start nothing', { skip }, () => {
     await eventually('the nft element', async () => ((await stage.inNft(address)) ? true : undefined));
     assert.equal((await stage.curl4(1)).code, CURL_TIMEOUT);
     await eventually('the incident visible to count', async () => ((await count(`WorkflowId = "${id}"`)) === 1 ? true : undefined));
+    await eventually('the shard visible to count', async () => ((await count(`WorkflowId = "${blockShardWorkflowId(stage.riposte.taskQueue, blockShardOf(address))}"`)) === 1 ? true : undefined));
   });
 });

@@ -15,7 +15,8 @@ import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createNftablesEnforcer, removeNftablesTable } from '../../activities/enforce/nftablesEnforcer.ts';
 import { canonicalBlockTarget } from '../../domain/ip.ts';
-import { approveSignal, blockStatusQuery, rejectSignal, statusQuery, timelineQuery, unblockSignal } from '../../workflows/messages.ts';
+import { blockShardOf, blockShardWorkflowId, blockWorkflowId } from '../../workflows/ids.ts';
+import { approveSignal, rejectSignal, statusQuery, timelineQuery } from '../../workflows/messages.ts';
 import { createNetnsPair, type HttpServer, type NetnsPair, netnsSkipReason } from '../support/netns.ts';
 import { eventually, startApi, startRiposte, testKey, type TestApi, type TestRiposte, testPolicy } from '../support/temporal.ts';
 
@@ -24,7 +25,7 @@ const skip = await netnsSkipReason();
 /** curl's exit status when its time limit ran out: the packets went nowhere. */
 const CURL_TIMEOUT = 28;
 
-/** A fresh documentation /64 (2001:db8::/32), so block workflows of tests sharing the server never share an id. */
+/** A fresh documentation /64 (2001:db8::/32), so blocks of tests sharing the server never share an address. */
 function uniqueRange64(): string {
   const [a, b] = [randomBytes(2), randomBytes(2)].map((x) => x.readUInt16BE(0).toString(16));
   return canonicalBlockTarget(`2001:db8:${a}:${b}::/64`).text;
@@ -32,7 +33,7 @@ function uniqueRange64(): string {
 
 describe('an admin blocks a range through the API: its packets are dropped, the rest are not, DELETE lets them through', { skip }, () => {
   // One of the four /26s of 203.0.113.0/24, at random, so another file blocking 203.0.113.0/24 never shares this
-  // workflow id; the policy's maximum width is /27, so this /26 is a wide range that needs an admin.
+  // incident id; the policy's maximum width is /27, so this /26 is a wide range that needs an admin.
   const quarter = randomInt(4) * 64;
   const range = `203.0.113.${quarter}/26`;
   const attackerRangeIp = `203.0.113.${quarter + 1 + randomInt(62)}`;
@@ -80,25 +81,30 @@ describe('an admin blocks a range through the API: its packets are dropped, the 
     });
     assert.match(timeline.find((e) => e.event === 'approve_ignored')!.detail!, /rita asked for this action and cannot approve it/);
     assert.equal((await handle.query(statusQuery)).status, 'awaiting_approval');
-    await assert.rejects(riposte.client.workflow.getHandle(`block:${range}`).describe(), WorkflowNotFoundError);
+    assert.equal(await riposte.blocks.read(range), null, 'nothing requested while the approval is pending');
     assert.equal((await curl(attackerRangeIp)).stdout, 'ok');
     await handle.signal(rejectSignal, { by: 'admin', reason: 'the next test blocks it directly' });
     await eventually('rejected', async () => ((await handle.query(statusQuery)).status === 'rejected' ? true : undefined));
   });
 
-  it('an admin\'s request is the approval: block:<range> starts, and the kernel drops the range', async () => {
+  it('an admin\'s request is the approval: its shard holds the range, and the kernel drops it', async () => {
     assert.equal((await curl(pair.attackerIp)).stdout, 'ok');
     const posted = await api.call('POST', '/v1/blocks', { ip: range, duration: '1h', reason: 'botnet range' });
     assert.equal(posted.status, 202, posted.text);
     assert.equal(posted.json.address, range);
-    assert.equal(posted.json.workflowId, `block:${range}`);
+    const shard = blockShardWorkflowId(riposte.taskQueue, blockShardOf(range));
+    assert.equal(posted.json.workflowId, shard);
     assert.match(posted.json.by, /^api-key:[0-9a-f]{8}$/, 'the admin key\'s principal');
+    await assert.rejects(riposte.client.workflow.getHandle(blockWorkflowId(range)).describe(), WorkflowNotFoundError, 'no block workflow of its own');
 
     await eventually('the range dropped', async () => ((await curl(attackerRangeIp, 1)).code === CURL_TIMEOUT ? true : undefined));
     assert.equal((await curl(pair.attackerIp)).stdout, 'ok', 'the attacker\'s address outside the range still gets through');
     await eventually('the range in the feed', async () => ((await feed()).includes(range) ? true : undefined));
     const block = await eventually('the range in GET /v1/blocks', async () => (await listed()).find((b) => b.address === range && b.expiresAt));
-    assert.equal(block.workflowId, `block:${range}`);
+    assert.equal(block.workflowId, shard);
+    const held = await riposte.blocks.read(range);
+    assert.deepEqual([held?.state, held?.points.nftables?.state, held?.points.edl?.state], ['active', 'applied', 'applied'], 'held at both points');
+    assert.equal(held?.requestedBy, posted.json.by);
   });
 
   it('DELETE /v1/blocks/<range, URL-encoded> lets the range through again and takes it off the feed', async () => {
@@ -110,6 +116,7 @@ describe('an admin blocks a range through the API: its packets are dropped, the 
     await eventually('the range through again', async () => ((await curl(attackerRangeIp, 1)).stdout === 'ok' ? true : undefined));
     await eventually('the feed without the range', async () => ((await feed()).includes(range) ? undefined : true));
     await eventually('the block gone from GET /v1/blocks', async () => ((await listed()).some((b) => b.address === range) ? undefined : true));
+    assert.equal(await riposte.blocks.read(range), null, 'removed at every point, the entry is gone from its shard');
     assert.equal((await api.call('DELETE', path)).status, 404);
   });
 });
@@ -131,8 +138,9 @@ describe('range requests the API refuses start nothing; the enforcement activiti
     await riposte?.stop();
   });
 
-  async function assertNoBlockWorkflow(target: string): Promise<void> {
-    await assert.rejects(riposte.client.workflow.getHandle(`block:${target}`).describe(), WorkflowNotFoundError, `no block workflow for ${target}`);
+  /** Read from its shard, which is strongly consistent: no request for the target ever reached it. */
+  async function assertNotBlocked(target: string): Promise<void> {
+    assert.equal(await riposte.blocks.read(target), null, `no block of ${target}`);
   }
 
   it('a responder\'s range wider than the default maximum (/48 for IPv6) needs approval; a /64 does not', async () => {
@@ -140,7 +148,7 @@ describe('range requests the API refuses start nothing; the enforcement activiti
     assert.equal(held.status, 202, held.text);
     assert.equal(held.json.incident, 'manual-block:2001:db8:fe00::/40');
     assert.match(held.json.message, /^2001:db8:fe00::\/40 is wider than \/48: it is blocked once another person approves/);
-    await assertNoBlockWorkflow('2001:db8:fe00::/40');
+    await assertNotBlocked('2001:db8:fe00::/40');
     const again = await api.call('POST', '/v1/blocks', { ip: '2001:db8:fe00::/40', reason: 'me too' }, sam.auth);
     assert.equal(again.status, 409, 'a second requester may not join the first one\'s request and approve it');
     assert.match(again.json.message, /^manual-block:2001:db8:fe00::\/40 is already \w+, requested by rita: approve or reject it first$/);
@@ -170,7 +178,7 @@ describe('range requests the API refuses start nothing; the enforcement activiti
     assert.equal(mapped.status, 403, mapped.text);
     assert.match(mapped.json.message, /^198\.51\.100\.0\/29 covers addresses on the allowlist \(198\.51\.100\.7,/);
 
-    for (const target of ['198.51.100.0/24', '2001:db8:a13:7::/64', '198.51.100.0/29']) await assertNoBlockWorkflow(target);
+    for (const target of ['198.51.100.0/24', '2001:db8:a13:7::/64', '198.51.100.0/29']) await assertNotBlocked(target);
   });
 
   it('host bits set are refused with 400 at the field, in the body and in the DELETE path; nothing is widened', async () => {
@@ -181,8 +189,8 @@ describe('range requests the API refuses start nothing; the enforcement activiti
     const deleted = await api.call('DELETE', `/v1/blocks/${encodeURIComponent('203.0.113.7/24')}`);
     assert.equal(deleted.status, 400, deleted.text);
     assert.deepEqual(deleted.json.issues.map((i: { path: string }) => i.path), ['ip']);
-    await assertNoBlockWorkflow('203.0.113.0/24');
-    await assertNoBlockWorkflow('203.0.113.7');
+    await assertNotBlocked('203.0.113.0/24');
+    await assertNotBlocked('203.0.113.7');
   });
 
   it('requestBlock refuses a range not in canonical form, and the enforcement activity refuses a range over the allowlist', async () => {
@@ -191,16 +199,25 @@ describe('range requests the API refuses start nothing; the enforcement activiti
     for (const address of ['2001:DB8:a13:9::/64', '2001:db8:a13:9::1/64', '198.51.100.0/024']) {
       await assert.rejects(requestBlock({ ...request, address }), { type: 'InvalidAddress', nonRetryable: true }, address);
     }
-    await assertNoBlockWorkflow('2001:DB8:a13:9::/64');
+    await assertNotBlocked('2001:db8:a13:9::/64');
+    await assertNotBlocked('2001:DB8:a13:9::/64');
 
     const range = canonicalBlockTarget(`2001:db8:a13:${randomBytes(2).readUInt16BE(0).toString(16)}::/64`).text;
-    const { workflowId } = await requestBlock({ ...request, address: range });
-    assert.equal(workflowId, `block:${range}`);
-    const handle = riposte.client.workflow.getHandle(workflowId);
-    const error = await eventually('the EDL point refused', async () => (await handle.query(blockStatusQuery)).pointErrors.edl);
+    const lease = await requestBlock({ ...request, address: range });
+    assert.deepEqual([lease.workflowId, lease.address], [blockShardWorkflowId(riposte.taskQueue, blockShardOf(range)), range]);
+    assert.ok(lease.leaseId, 'a lease id to withdraw exactly this grant');
+    const refused = await eventually('the EDL point refused', async () => {
+      const block = await riposte.blocks.read(range);
+      return block?.points.edl?.error ? block : undefined;
+    });
+    const error = refused.points.edl!.error!;
     assert.ok(error.includes(`${range} covers addresses allowlisted by ${allowlistedRange}`), error);
+    assert.equal(refused.points.edl!.state, 'failed');
+    assert.equal(refused.state, 'failed', 'refused by its only point, the block holds nowhere');
     assert.equal((await riposte.edl.read()).some((t) => t.address === range), false);
-    await handle.signal(unblockSignal, { by: 'test' });
-    assert.equal((await handle.result()).state, 'removed');
+    assert.equal(await riposte.blocks.lift(range, 'test', 'test over'), true);
+    await eventually('the entry gone from its shard', async () => ((await riposte.blocks.read(range)) === null ? true : undefined));
+    assert.equal((await riposte.edl.read()).some((t) => t.address === range), false);
+    assert.equal(await riposte.blocks.lift(range, 'test'), false, 'nothing left to lift');
   });
 });

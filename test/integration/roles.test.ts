@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type Role, ROLES } from '../../api/access.ts';
 import { signedHeader } from '../../api/signature.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
 import { eventually, startApi, startRiposte, TEST_API_KEY, type TestApi, testKey, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 /**
@@ -36,7 +36,7 @@ describe('roles: every route with every principal', () => {
       await eventually(`${ip} awaiting approval`, async () => ((await api.call('GET', `/v1/incidents/brute-force:${ip}`)).json?.status === 'awaiting_approval' ? true : undefined));
     }
     assert.equal((await api.call('POST', `/v1/incidents/brute-force:${blocked}/approve`, {}, admin)).status, 202);
-    await eventually('the block running', async () => ((await riposte.client.workflow.getHandle(blockWorkflowId(blocked)).describe()).status.name === 'RUNNING' ? true : undefined));
+    await eventually('the block active', async () => ((await riposte.blocks.read(blocked))?.state === 'active' ? true : undefined));
   });
   after(async () => {
     await api?.close();
@@ -92,7 +92,7 @@ describe('roles: every route with every principal', () => {
       { method: 'GET', path: '/v1/verdicts', needs: 'viewer', allowed: [200] },
       { method: 'GET', path: '/v1/blocks', needs: 'viewer', allowed: [200] },
       { method: 'GET', path: `/v1/blocks/${blocked}`, needs: 'viewer', allowed: [200, 404] },
-      { method: 'POST', path: '/v1/blocks', needs: 'responder', refusedBody: { address: refusedBlockIp, duration: '1h', reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
+      { method: 'POST', path: '/v1/blocks', needs: 'responder', refusedBody: { ip: refusedBlockIp, duration: '1h', reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'DELETE', path: `/v1/blocks/${blocked}`, needs: 'responder', refusedBody: { reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       // An invalid query: the route's own 400 shows the request got past the guard, whether or not an audit trail is wired.
       { method: 'GET', path: '/v1/audit?since=not-a-time', needs: 'viewer', allowed: [400] },
@@ -123,7 +123,11 @@ describe('roles: every route with every principal', () => {
     }
 
     const historyBefore = await messagesTo(incident);
-    const blockBefore = await messagesTo(blockWorkflowId(blocked));
+    // The shard that holds the block: a lift or a request would reach it as an update or a signal.
+    const shard = blockShardWorkflowId(riposte.taskQueue, blockShardOf(blocked));
+    assert.equal((await riposte.blocks.read(blocked))?.workflowId, shard);
+    const blockBefore = await messagesTo(shard);
+    const heldBefore = await riposte.blocks.read(blocked);
 
     // Refused first, so the checks below see nothing any allowed request did.
     for (const { row, column } of cells.filter((c) => !c.allowed)) {
@@ -139,10 +143,12 @@ describe('roles: every route with every principal', () => {
       }
     }
     assert.deepEqual(await messagesTo(incident), historyBefore, 'no refused request signalled the incident');
-    assert.deepEqual(await messagesTo(blockWorkflowId(blocked)), blockBefore, 'no refused request signalled the block');
-    assert.equal((await riposte.client.workflow.getHandle(blockWorkflowId(blocked)).describe()).status.name, 'RUNNING');
+    assert.deepEqual(await messagesTo(shard), blockBefore, 'no refused request signalled the block\'s shard');
+    const held = await riposte.blocks.read(blocked);
+    assert.equal(held?.state, 'active', 'the block still holds');
+    assert.deepEqual([held.expiresAt, held.requests, held.leases], [heldBefore!.expiresAt, heldBefore!.requests, heldBefore!.leases], 'and is as it was');
     assert.equal(await exists(`brute-force:${refusedIp}`), false, 'no refused alert started an incident');
-    assert.equal(await exists(blockWorkflowId(refusedBlockIp)), false, 'no refused manual block started');
+    assert.equal(await riposte.blocks.read(refusedBlockIp), null, 'no refused manual block requested');
     assert.equal((await api.call('GET', `/v1/incidents/${incident}`)).json.status, 'awaiting_approval');
 
     for (const { row, column } of cells.filter((c) => c.allowed)) {

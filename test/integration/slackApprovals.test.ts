@@ -10,6 +10,7 @@ import { createApp } from '../../api/app.ts';
 import type { SlackApprovals, SlackUser } from '../../api/routes/slack.ts';
 import { slackSignature } from '../../api/slackSignature.ts';
 import { findTemporalBinary } from '../../runtime/temporalCli.ts';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
 import { startReceiver, type HttpReceiver } from '../support/httpReceiver.ts';
 import { eventually, startApi, startRiposte, suiteServer, TEST_API_KEY, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
@@ -157,6 +158,9 @@ describe('Slack approvals: POST /v1/slack/actions', () => {
     assert.deepEqual([state.approval.decision, state.approval.by, state.approval.comment], ['approved', 'rita', 'via Slack (U0RITA0001)']);
     assert.deepEqual(await decisionsSent(id), ['approve']);
     assert.deepEqual(await reply(answer.responseUrl), { replace_original: true, text: `:white_check_mark: ${id} approved by rita via Slack (U0RITA0001).` });
+    const address = id.slice(id.indexOf(':') + 1);
+    const block = await riposte.blocks.read(address);
+    assert.deepEqual([block?.workflowId, block?.leases.map((l) => l.requester)], [blockShardWorkflowId(riposte.taskQueue, blockShardOf(address)), [id]], 'the approved block is held by the incident');
     assert.deepEqual(logged, [], 'no failure was logged');
   });
 
@@ -194,6 +198,7 @@ describe('Slack approvals: POST /v1/slack/actions', () => {
     assert.deepEqual([state.approval.decision, state.approval.by, state.approval.comment], ['rejected', 'ana', 'via Slack (W0ANA00001)']);
     assert.deepEqual(await reply(answer.responseUrl), { replace_original: true, text: `:no_entry: ${id} rejected by ana via Slack (W0ANA00001): nothing will be blocked.` });
     const entity = id.slice(id.indexOf(':') + 1);
+    assert.equal(await riposte.blocks.read(entity), null, 'no block was requested');
     assert.ok(!(await riposte.edl.read()).some((target) => target.address === entity), 'the address was not blocked');
   });
 
@@ -276,6 +281,7 @@ describe('Slack approvals: POST /v1/slack/actions', () => {
       ['payload not JSON', 'payload=%7Bnope', 'payload'],
       ['an unknown action', slackBody({ user: rita.slackUserId, action: 'riposte_unblock', incident: id }).body, 'payload.actions[0].action_id'],
       ['a block workflow id', slackBody({ user: rita.slackUserId, action: 'riposte_approve', incident: `block:${id.slice(id.indexOf(':') + 1)}` }).body, 'payload.actions[0].value'],
+      ['a block shard id', slackBody({ user: rita.slackUserId, action: 'riposte_approve', incident: blockShardWorkflowId(riposte.taskQueue, blockShardOf(id.slice(id.indexOf(':') + 1))) }).body, 'payload.actions[0].value'],
       ['a response_url off Slack', slackBody({ user: rita.slackUserId, action: 'riposte_approve', incident: id, responseUrl: elsewhere }).body, 'payload.response_url'],
     ];
     for (const [what, body, path] of cases) {

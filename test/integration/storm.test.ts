@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { blockWorkflowId } from '../../workflows/ids.ts';
-import { blockStatusQuery, statusQuery } from '../../workflows/messages.ts';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { blockShardOf, blockShardWorkflowId, blockWorkflowId } from '../../workflows/ids.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 // The bench's storm scenario at a size that fits in npm test: correctness only, no timing.
@@ -40,11 +41,25 @@ test(`a storm of ${ALERTS} alerts for ${ADDRESSES} addresses makes ${ADDRESSES} 
       return s.alertsReceived === ALERTS / ADDRESSES && s.status === 'contained' ? s : undefined;
     }, 30_000);
     assert.equal(state.alertCount, ALERTS / ADDRESSES);
-    const block = await riposte.client.workflow.getHandle(blockWorkflowId(address)).query(blockStatusQuery);
+    const block = await riposte.blocks.read(address);
+    assert.ok(block, `${address} is blocked`);
+    // One incident, one request: a retried request (the same lease id, the incident run's) is the same grant.
     assert.equal(block.requests, 1, `one block request for ${address}`);
+    assert.equal(block.workflowId, blockShardWorkflowId(riposte.taskQueue, blockShardOf(address)), `${address} is held by its own shard`);
+    assert.deepEqual(block.leases.map((l) => [l.requester, l.incident]), [[`brute-force:${address}`, true]], `one lease, the incident's, for ${address}`);
+    // New blocks never start a workflow of their own (strongly consistent, unlike visibility).
+    await assert.rejects(riposte.client.workflow.getHandle(blockWorkflowId(address)).describe(), WorkflowNotFoundError, `no block workflow for ${address}`);
   }
   const incidents = await riposte.client.workflow.count(`WorkflowType = "incidentWorkflow" AND TaskQueue = "${riposte.taskQueue}"`);
   assert.equal(incidents.count, ADDRESSES);
-  const blocks = await riposte.client.workflow.count(`WorkflowType = "blockWorkflow" AND TaskQueue = "${riposte.taskQueue}"`);
-  assert.equal(blocks.count, ADDRESSES);
+  // Every block of this deployment, across its shards: exactly one entry per address, and nothing else.
+  const listed = await riposte.blocks.list(1000);
+  assert.equal(listed.next, undefined);
+  const { blocks } = listed;
+  assert.deepEqual(blocks.map((b) => b.address).sort(), [...addresses].sort());
+  assert.ok(blocks.every((b) => b.requests === 1), 'one request per entry');
+  await eventually('every address enforced', async () => {
+    const enforced = new Set((await riposte.edl.read()).map((t) => t.address));
+    return addresses.every((address) => enforced.has(address)) ? true : undefined;
+  });
 });

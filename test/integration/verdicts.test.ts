@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { IncidentState } from '../../domain/incident.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
-import { blockStatusQuery, statusQuery } from '../../workflows/messages.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testKey, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', reviewWindow: '1m', notify: [] } } });
@@ -39,14 +38,15 @@ test('a false positive lifts the block at once, records who said so, is counted,
   const ip = uniqueAddress();
   await contained(api, ip);
   await eventually('the address in the feed', async () => ((await inFeed(ip)) ? true : undefined));
+  assert.equal((await riposte.blocks.read(ip))?.state, 'active');
   const before = await verdictCounts();
 
   const verdict = await api.call('POST', `/v1/incidents/brute-force:${ip}/verdict`, { verdict: 'false_positive', comment: 'our pentest' }, rita.auth);
   assert.equal(verdict.status, 202, verdict.text);
   assert.equal(verdict.json.by, 'rita');
   await eventually('the address out of the feed', async () => ((await inFeed(ip)) ? undefined : true));
-  const block = await riposte.client.workflow.getHandle(blockWorkflowId(ip)).result();
-  assert.equal(block.state, 'removed');
+  // The entry leaves its shard once every point has removed it.
+  await eventually('the block gone from its shard', async () => ((await riposte.blocks.read(ip)) === null ? true : undefined));
 
   const state = (await api.call('GET', `/v1/incidents/brute-force:${ip}`)).json;
   assert.equal(state.status, 'reverted');
@@ -72,8 +72,10 @@ test('a true positive keeps the block and is counted', async () => {
   const before = await verdictCounts();
   const verdict = await api.call('POST', `/v1/incidents/brute-force:${ip}/verdict`, { verdict: 'true_positive' }, rita.auth);
   assert.equal(verdict.status, 202);
-  const block = await riposte.client.workflow.getHandle(blockWorkflowId(ip)).query(blockStatusQuery);
+  const block = await riposte.blocks.read(ip);
+  assert.ok(block, 'the block is still held');
   assert.equal(block.state, 'active');
+  assert.deepEqual(block.leases.map((l) => l.requester), [`brute-force:${ip}`], 'the incident still holds its lease');
   assert.equal(await inFeed(ip), true, 'a true positive leaves the block in place');
   assert.equal((await api.call('GET', `/v1/incidents/brute-force:${ip}`)).json.status, 'contained');
   await eventually('the true positive counted', async () => ((await verdictCounts()).true_positive === before.true_positive! + 1 ? true : undefined));

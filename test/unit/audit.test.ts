@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { type AuditRecord, type AuditSink, createJsonlAuditReader, discardAudit, JsonlAuditSink, openJsonlAuditSink, recordId } from '../../activities/audit/index.ts';
+import { type AuditRecord, type AuditSink, createJsonlAuditReader, discardAudit, JsonlAuditSink, openJsonlAuditSink } from '../../activities/audit/index.ts';
 import { createActionActivities } from '../../activities/actions.ts';
-import { createEnforcementActivities } from '../../activities/enforce/index.ts';
+import { createEnforcementActivities, type SyncBlocksResult } from '../../activities/enforce/index.ts';
 import type { UserDirectory } from '../../activities/users/userDirectory.ts';
 import type { ActionPorts, ActionResult, IncidentBrief } from '../../domain/actions/action.ts';
 import { guardOf } from '../../domain/actions/guard.ts';
+import { canonicalCidr } from '../../domain/ip.ts';
 import { policySchema } from '../../domain/policy.ts';
 import type { BlockTarget, EnforcementPoint } from '../../activities/enforce/enforcementPoint.ts';
 import { createNotifyActivities } from '../../activities/notify/index.ts';
@@ -152,89 +153,161 @@ describe('audit reader', () => {
 describe('audited activities', () => {
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const mock = (info: ConstructorParameters<typeof MockActivityEnvironment>[0]) => new MockActivityEnvironment(info, { logger: quiet });
-  const identity = { workflowExecution: { workflowId: 'block:203.0.113.50', runId: 'run-1' }, activityId: '3', activityType: 'applyBlock', namespace: 'default', workflowNamespace: 'default' };
-  const context = { incidentId: 'brute-force:203.0.113.50', alertIds: ['evt-1', 'evt-2'], blockWorkflowId: 'block:203.0.113.50', policyVersion: 'pv-1', actor: 'alice', reason: 'brute force' };
+  // Enforcement calls come from a block shard (workflows/blockShard.ts), one batch of blocks at one point per call.
+  const SHARD = 'riposte-blocks:riposte:12';
+  const identity = { workflowExecution: { workflowId: SHARD, runId: 'run-1' }, activityId: '3', activityType: 'syncBlocks', namespace: 'default', workflowNamespace: 'default' };
+  const context = { incidentId: 'brute-force:203.0.113.50', alertIds: ['evt-1', 'evt-2'], blockWorkflowId: SHARD, policyVersion: 'pv-1', actor: 'alice', reason: 'brute force' };
+  const unblocked = { ...context, actor: 'bob', reason: 'unblocked' };
+  const expiresAt = Date.parse('2030-01-01T00:00:00Z');
 
-  function recordingPoint(name: string, fail?: Error): EnforcementPoint & { applied: BlockTarget[] } {
+  /** A point that records what it applied and removed; `fails` says which addresses it refuses, and with what. */
+  function recordingPoint(name: string, fails: (address: string) => Error | undefined = () => undefined): EnforcementPoint & { applied: BlockTarget[]; removed: string[] } {
     const applied: BlockTarget[] = [];
+    const removed: string[] = [];
     return {
       name,
       applied,
+      removed,
       apply: async (target) => {
-        if (fail) throw fail;
+        const error = fails(target.address);
+        if (error) throw error;
         applied.push(target);
       },
-      remove: async () => undefined,
+      remove: async (address) => {
+        const error = fails(address);
+        if (error) throw error;
+        removed.push(address);
+      },
       list: async () => applied,
     };
   }
+  const activities = (point: EnforcementPoint, audit: AuditSink, options: { allowlist?: string[]; paused?: boolean } = {}) => createEnforcementActivities({
+    points: [point],
+    allowlist: (options.allowlist ?? []).map(canonicalCidr),
+    assertContainmentAllowed: async () => { if (options.paused) throw new Error('the kill switch is on'); },
+    audit,
+  });
+  const key = (r: AuditRecord) => `${r.activity?.attempt} ${r.phase} ${r.action} ${r.target}`;
 
-  test('the same attempt delivered twice writes its records once; the next attempt writes its own', async () => {
+  test('each block of a batch gets its own records; the same attempt delivered twice writes them once; the next attempt writes its own', async () => {
     const path = fresh();
     const sink = await JsonlAuditSink.open(path);
     const point = recordingPoint('edl');
-    const { applyBlock } = createEnforcementActivities({ points: [point], allowlist: [], assertContainmentAllowed: async () => undefined, audit: sink });
-    const input = { point: 'edl', address: '203.0.113.50', expiresAt: Date.parse('2030-01-01T00:00:00Z'), audit: context };
+    const { syncBlocks } = activities(point, sink);
+    const input = {
+      point: 'edl',
+      apply: [{ address: '203.0.113.50', expiresAt, audit: context }, { address: '203.0.113.51', expiresAt, audit: context }],
+      remove: [{ address: '203.0.113.52', audit: unblocked }],
+    };
 
-    await mock({ ...identity, attempt: 1 }).run(applyBlock, input);
-    await mock({ ...identity, attempt: 1 }).run(applyBlock, input);
-    await mock({ ...identity, attempt: 2 }).run(applyBlock, input);
+    assert.deepEqual(await mock({ ...identity, attempt: 1 }).run(syncBlocks, input), { failed: {} });
+    await mock({ ...identity, attempt: 1 }).run(syncBlocks, input);
+    assert.equal(point.applied.length, 4, 'the enforcement calls themselves are idempotent and run each time');
+    // The point lost them (a restart), so the next attempt applies both again.
+    point.applied.length = 0;
+    await mock({ ...identity, attempt: 2 }).run(syncBlocks, input);
     await sink.close();
 
-    assert.equal(point.applied.length, 3, 'the enforcement call itself is idempotent and runs each time');
+    assert.equal(point.applied.length, 2);
+    assert.equal(sink.stats.duplicates, 6, 'the redelivered attempt\'s six records were skipped');
     const written = await lines(path);
-    assert.deepEqual(written.map((r) => [r.activity?.attempt, r.phase]), [[1, 'before'], [1, 'after'], [2, 'before'], [2, 'after']]);
-    assert.equal(new Set(written.map((r) => r.id)).size, 4);
-    const activity = { namespace: 'default', workflowId: 'block:203.0.113.50', runId: 'run-1', activityId: '3', activityType: 'applyBlock', attempt: 1 };
-    assert.equal(written[0]!.id, recordId(activity, 'before'));
-    assert.deepEqual(written[1], {
-      id: recordId(activity, 'after'),
-      at: written[1]!.at,
+    const targets = ['block.apply 203.0.113.50', 'block.apply 203.0.113.51', 'block.remove 203.0.113.52'];
+    assert.deepEqual(written.map(key).sort(), [1, 2].flatMap((attempt) => ['after', 'before'].flatMap((phase) => targets.map((t) => `${attempt} ${phase} ${t}`))).sort());
+    assert.equal(new Set(written.map((r) => r.id)).size, 12, 'record ids are distinct per block, phase and attempt');
+
+    const activity = { namespace: 'default', workflowId: SHARD, runId: 'run-1', activityId: '3', activityType: 'syncBlocks', attempt: 1 };
+    const after = written.find((r) => key(r) === '1 after block.apply 203.0.113.50')!;
+    assert.deepEqual(after, {
+      id: after.id,
+      at: after.at,
       phase: 'after',
       action: 'block.apply',
       point: 'edl',
       target: '203.0.113.50',
       parameters: { expiresAt: '2030-01-01T00:00:00.000Z' },
-      trigger: { incidentId: context.incidentId, alertIds: context.alertIds, blockWorkflowId: context.blockWorkflowId, reason: 'brute force' },
+      trigger: { incidentId: context.incidentId, alertIds: context.alertIds, blockWorkflowId: SHARD, reason: 'brute force' },
       actor: { kind: 'principal', name: 'alice' },
       policyVersion: 'pv-1',
       activity,
       result: 'success',
-      durationMs: written[1]!.durationMs,
+      durationMs: after.durationMs,
     });
+    const removal = written.find((r) => key(r) === '1 after block.remove 203.0.113.52')!;
+    assert.deepEqual([removal.result, removal.actor.name, removal.trigger.reason, removal.trigger.blockWorkflowId], ['success', 'bob', 'unblocked', SHARD]);
   });
 
-  test('a refused or failing call gets a failure record with its error, and the error is rethrown', async () => {
+  test('a failing call gets a failure record with its error and fails its own block only; the rest of the batch is done', async () => {
     const path = fresh();
     const sink = await JsonlAuditSink.open(path);
-    const { applyBlock, removeBlock } = createEnforcementActivities({
-      points: [recordingPoint('edl', new Error('ENOSPC: no space left on device'))],
-      allowlist: [],
-      assertContainmentAllowed: async () => undefined,
-      audit: sink,
+    const point = recordingPoint('edl', (address) => (address === '203.0.113.51' ? new Error('ENOSPC: no space left on device') : undefined));
+    const { syncBlocks } = activities(point, sink);
+    const result = await mock({ ...identity, attempt: 1 }).run(syncBlocks, {
+      point: 'edl',
+      apply: [{ address: '203.0.113.50', expiresAt, audit: context }, { address: '203.0.113.51', expiresAt, audit: context }],
+      remove: [{ address: '203.0.113.52', audit: unblocked }],
     });
-    const env = mock({ ...identity, attempt: 1 });
-    await assert.rejects(env.run(applyBlock, { point: 'edl', address: '203.0.113.50', expiresAt: Date.now() + 60_000, audit: context }), /ENOSPC/);
-    await assert.rejects(mock({ ...identity, activityId: '4' }).run(applyBlock, { point: 'nftables', address: '203.0.113.50', expiresAt: Date.now() + 60_000 }), /not configured on this worker/);
-    await mock({ ...identity, activityId: '5' }).run(removeBlock, { point: 'edl', address: '203.0.113.50', audit: { ...context, actor: 'bob', reason: 'unblocked' } });
     await sink.close();
-    const after = (await lines(path)).filter((r) => r.phase === 'after');
-    assert.deepEqual(after.map((r) => [r.action, r.point, r.result, r.error, r.actor.name]), [
-      ['block.apply', 'edl', 'failure', 'ENOSPC: no space left on device', 'alice'],
-      ['block.apply', 'nftables', 'failure', 'enforcement point nftables is not configured on this worker', 'automation'],
-      ['block.remove', 'edl', 'success', undefined, 'bob'],
+    assert.deepEqual(result, { failed: { '203.0.113.51': 'ENOSPC: no space left on device' } });
+    assert.deepEqual(point.applied.map((t) => t.address), ['203.0.113.50']);
+    assert.deepEqual(point.removed, ['203.0.113.52']);
+    const after = (await lines(path)).filter((r) => r.phase === 'after').sort((a, b) => a.target.localeCompare(b.target));
+    assert.deepEqual(after.map((r) => [r.action, r.target, r.result, r.error, r.actor.name]), [
+      ['block.apply', '203.0.113.50', 'success', undefined, 'alice'],
+      ['block.apply', '203.0.113.51', 'failure', 'ENOSPC: no space left on device', 'alice'],
+      ['block.remove', '203.0.113.52', 'success', undefined, 'bob'],
     ]);
   });
 
-  test('when the before-record cannot be stored, nothing is attempted and the activity fails retryably', async () => {
+  test('an allowlisted block, a batch held by the kill switch and an unknown point are refused, and the refusals are in the trail', async () => {
+    const path = fresh();
+    const sink = await JsonlAuditSink.open(path);
+    const point = recordingPoint('edl');
+    const allowlisted: SyncBlocksResult = await mock({ ...identity, activityId: '4' }).run(activities(point, sink, { allowlist: ['203.0.113.0/28'] }).syncBlocks, {
+      point: 'edl', apply: [{ address: '203.0.113.9', expiresAt, audit: context }, { address: '203.0.113.50', expiresAt, audit: context }], remove: [],
+    });
+    assert.match(allowlisted.failed['203.0.113.9'] ?? '', /allowlist/);
+    assert.deepEqual(point.applied.map((t) => t.address), ['203.0.113.50']);
+    const held: SyncBlocksResult = await mock({ ...identity, activityId: '5' }).run(activities(point, sink, { paused: true }).syncBlocks, {
+      point: 'edl', apply: [{ address: '203.0.113.60', expiresAt, audit: context }], remove: [],
+    });
+    assert.equal(held.held, 'the kill switch is on');
+    const unknown: SyncBlocksResult = await mock({ ...identity, activityId: '6' }).run(activities(point, sink).syncBlocks, {
+      point: 'nftables', apply: [{ address: '203.0.113.70', expiresAt, audit: context }], remove: [],
+    });
+    assert.match(unknown.failed['203.0.113.70'] ?? '', /enforcement point nftables is not configured on this worker/);
+    await sink.close();
+    assert.deepEqual(point.applied.map((t) => t.address), ['203.0.113.50'], 'nothing refused was applied');
+    const after = (await lines(path)).filter((r) => r.phase === 'after' && r.result === 'failure');
+    assert.deepEqual(after.map((r) => [r.point, r.target]).sort(), [['edl', '203.0.113.60'], ['edl', '203.0.113.9'], ['nftables', '203.0.113.70']]);
+  });
+
+  test('when the before-records cannot be stored, nothing is attempted and the activity fails retryably', async () => {
     const point = recordingPoint('edl');
     const broken: AuditSink = { append: async () => { throw new Error('EROFS: read-only file system'); }, close: async () => undefined };
-    const { applyBlock } = createEnforcementActivities({ points: [point], allowlist: [], assertContainmentAllowed: async () => undefined, audit: broken });
     await assert.rejects(
-      mock(identity).run(applyBlock, { point: 'edl', address: '203.0.113.50', expiresAt: Date.now() + 60_000 }),
+      mock(identity).run(activities(point, broken).syncBlocks, { point: 'edl', apply: [{ address: '203.0.113.50', expiresAt: Date.now() + 60_000 }], remove: [{ address: '203.0.113.52' }] }),
       (err: Error & { type?: string; nonRetryable?: boolean }) => err.type === 'AuditUnavailable' && err.nonRetryable === false && /not attempted: EROFS/.test(err.message),
     );
-    assert.equal(point.applied.length, 0);
+    assert.deepEqual([point.applied.length, point.removed.length], [0, 0]);
+  });
+
+  test('blocks made before the shards: applyBlock and removeBlock still write their records, refusals included', async () => {
+    const path = fresh();
+    const sink = await JsonlAuditSink.open(path);
+    const legacy = { ...identity, workflowExecution: { workflowId: 'block:203.0.113.50', runId: 'run-1' }, activityType: 'applyBlock' };
+    const legacyContext = { ...context, blockWorkflowId: 'block:203.0.113.50' };
+    const { applyBlock } = activities(recordingPoint('edl', () => new Error('ENOSPC: no space left on device')), sink);
+    const { removeBlock } = activities(recordingPoint('edl'), sink);
+    await assert.rejects(mock({ ...legacy, attempt: 1 }).run(applyBlock, { point: 'edl', address: '203.0.113.50', expiresAt, audit: legacyContext }), /ENOSPC/);
+    await assert.rejects(mock({ ...legacy, activityId: '4' }).run(applyBlock, { point: 'nftables', address: '203.0.113.50', expiresAt }), /not configured on this worker/);
+    await mock({ ...legacy, activityId: '5', activityType: 'removeBlock' }).run(removeBlock, { point: 'edl', address: '203.0.113.50', audit: { ...legacyContext, actor: 'bob', reason: 'unblocked' } });
+    await sink.close();
+    const after = (await lines(path)).filter((r) => r.phase === 'after');
+    assert.deepEqual(after.map((r) => [r.action, r.point, r.result, r.error, r.actor.name, r.trigger.blockWorkflowId]), [
+      ['block.apply', 'edl', 'failure', 'ENOSPC: no space left on device', 'alice', 'block:203.0.113.50'],
+      ['block.apply', 'nftables', 'failure', 'enforcement point nftables is not configured on this worker', 'automation', null],
+      ['block.remove', 'edl', 'success', undefined, 'bob', 'block:203.0.113.50'],
+    ]);
   });
 
   describe('response actions', () => {

@@ -4,6 +4,7 @@ import { type AlertInput, type AlertSummary, alertSchema, summarizeAlert } from 
 import { policySchema, type PlaybookPolicy } from '../../domain/policy.ts';
 import { findPlaybook, isIncidentId, playbookByName } from '../../playbooks/index.ts';
 import { incidentKey, type Facts } from '../../playbooks/playbook.ts';
+import { blockShardOf, blockShardWorkflowId, blockWorkflowId } from '../../workflows/ids.ts';
 
 const AT = '2026-12-01T10:00:00Z';
 const alert = (fields: Partial<AlertInput>) => alertSchema.parse({ id: 'a-1', source: 'generic', type: 'x', ...fields });
@@ -32,7 +33,13 @@ describe('routing alerts to playbooks', () => {
   }
 
   test('incident ids are canonical entities of the playbook\'s kind', () => {
-    for (const id of ['phishing:Alice@example.org', 'lateral-movement:203.0.113.7', 'brute-force:ws-1', 'block:203.0.113.7', 'nope:x', 'phishing:']) assert.equal(isIncidentId(id), false, id);
+    for (const id of ['phishing:Alice@example.org', 'lateral-movement:203.0.113.7', 'brute-force:ws-1', 'nope:x', 'phishing:']) assert.equal(isIncidentId(id), false, id);
+  });
+
+  test('no block workflow id is an incident id: neither a shard of today nor a block workflow of before the shards', () => {
+    for (const id of [blockShardWorkflowId('riposte', blockShardOf('203.0.113.7')), blockShardWorkflowId('riposte', 0), blockWorkflowId('203.0.113.7'), blockWorkflowId('2001:db8::1')]) {
+      assert.equal(isIncidentId(id), false, id);
+    }
   });
 });
 

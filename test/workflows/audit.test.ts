@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { blockShards } from '../../activities/blocks.ts';
 import {
   type AuditRecord, type AuditSink, combineAuditSinks, createHttpAuditSink, createJsonlAuditReader, type HttpAuditSink, JsonlAuditSink,
 } from '../../activities/audit/index.ts';
@@ -21,8 +22,8 @@ import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../../domain/alert.t
 import type { IncidentState } from '../../domain/incident.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
-import { approveSignal, statusQuery, unblockSignal } from '../../workflows/messages.ts';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
+import { approveSignal, statusQuery } from '../../workflows/messages.ts';
 import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
 import { eventually, quietRuntime, suiteServer, TEST_API_KEY, testPolicy, uniqueAddress } from '../support/temporal.ts';
 import { guardOf } from '../../domain/actions/guard.ts';
@@ -142,12 +143,12 @@ describe('audit trail', () => {
 
   const afterOf = (records: AuditRecord[], pred: (r: AuditRecord) => boolean) => records.filter((r) => r.phase === 'after' && pred(r));
 
-  /** Every attempt wrote exactly one before and one after record, in that order. */
+  /** Every attempt at every target (a batch holds many) wrote exactly one before and one after record, in that order. */
   function assertPaired(records: AuditRecord[]): void {
     const byAttempt = new Map<string, AuditRecord[]>();
     for (const r of records) {
       assert.ok(r.activity, `record ${r.id} names its activity`);
-      const key = `${r.activity.workflowId}/${r.activity.runId}/${r.activity.activityId}/${r.activity.attempt}`;
+      const key = `${r.activity.workflowId}/${r.activity.runId}/${r.activity.activityId}/${r.activity.attempt}/${r.action}/${r.point ?? r.route ?? ''}/${r.target}`;
       byAttempt.set(key, [...(byAttempt.get(key) ?? []), r]);
     }
     for (const [key, pair] of byAttempt) assert.deepEqual(pair.map((r) => r.phase), ['before', 'after'], key);
@@ -174,7 +175,9 @@ describe('audit trail', () => {
       afterOf(rs, (r) => r.action === 'block.apply').length === 2 && afterOf(rs, (r) => r.action === 'notify').length === 4);
     assertPaired(applied);
 
-    const blockId = blockWorkflowId(address);
+    const blockId = blockShardWorkflowId(taskQueue, blockShardOf(address));
+    const incident = await client.workflow.getHandle(incidentId).query(statusQuery);
+    assert.equal(incident.actions.find((a) => a.kind === 'block')?.result?.ref?.workflowId, blockId, 'the incident names the shard that holds its block');
     for (const point of ['edl', 'log']) {
       const records = applied.filter((r) => r.action === 'block.apply' && r.point === point);
       assert.deepEqual(records.map((r) => r.phase), ['before', 'after'], point);
@@ -187,7 +190,7 @@ describe('audit trail', () => {
         assert.deepEqual(r.actor, { kind: 'principal', name: 'alice' });
         assert.equal(r.policyVersion, policy.version);
         assert.equal(r.activity?.workflowId, blockId);
-        assert.equal(r.activity?.activityType, 'applyBlock');
+        assert.equal(r.activity?.activityType, 'syncBlocks');
         const expiresAt = Date.parse(String(r.parameters.expiresAt));
         assert.ok(expiresAt > Date.now() + 50 * 60_000 && expiresAt <= Date.now() + 60 * 60_000, `expiresAt ${r.parameters.expiresAt} is about an hour away`);
       }
@@ -211,8 +214,9 @@ describe('audit trail', () => {
     assert.equal(hook.requests.filter((r) => r.body.includes(incidentId)).length, 2, 'two notifications were actually sent');
 
     // An unblock by a person: removal records name them.
-    await client.workflow.getHandle(blockId).signal(unblockSignal, { by: 'bob', reason: 'false positive' });
-    await client.workflow.getHandle(blockId).result();
+    const blocks = blockShards({ client, taskQueue, enforcementTaskQueue: `${taskQueue}-enforcement` });
+    assert.equal(await blocks.lift(address, 'bob', 'false positive'), true);
+    await eventually('the block removed everywhere', async () => ((await blocks.read(address)) === null ? true : undefined));
     const all = await waitForRecords('removal records', incidentId, (rs) => afterOf(rs, (r) => r.action === 'block.remove').length === 2);
     assertPaired(all);
     for (const r of all.filter((x) => x.action === 'block.remove')) {
@@ -220,6 +224,8 @@ describe('audit trail', () => {
       assert.equal(r.trigger.reason, 'unblocked: false positive');
       assert.equal(r.trigger.incidentId, incidentId);
       assert.equal(r.policyVersion, policy.version);
+      assert.equal(r.trigger.blockWorkflowId, blockId);
+      assert.equal(r.activity?.activityType, 'syncBlocks');
       if (r.phase === 'after') assert.equal(r.result, 'success');
     }
 
@@ -260,7 +266,7 @@ describe('audit trail', () => {
     await client.workflow.getHandle(incidentId).terminate('test done');
   });
 
-  test('failing enforcement points: a failure after-record with the error, one pair per retry attempt', async () => {
+  test('failing enforcement points: a failure after-record with the error for each try, the lane trying again after a back-off', async () => {
     const taskQueue = `audit-fail-${Date.now().toString(36)}`;
     const policy = testPolicy({
       playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', reviewWindow: '1m', notify: [] } },
@@ -272,21 +278,36 @@ describe('audit trail', () => {
     await startWorkers(taskQueue, [createEdlEnforcer(new EdlFile(join(blocker, 'edl.json')))], policy);
     const address = uniqueAddress();
     const incidentId = await raise(taskQueue, policy, address, ['evt-fail-1']);
+    const blockId = blockShardWorkflowId(taskQueue, blockShardOf(address));
+    const blocks = blockShards({ client, taskQueue, enforcementTaskQueue: `${taskQueue}-enforcement` });
 
-    const records = await waitForRecords('two failed EDL attempts and the nftables refusal', incidentId, (rs) =>
-      afterOf(rs, (r) => r.point === 'edl').length >= 2 && afterOf(rs, (r) => r.point === 'nftables').length === 1);
-    const blockId = blockWorkflowId(address);
-    await client.workflow.getHandle(blockId).terminate('test done');
-    await client.workflow.getHandle(incidentId).terminate('test done');
+    // Each point's failure is recorded on the block at once, not after the activity's own retries.
+    const view = await eventually('both refusals on the block', async () => {
+      const seen = await blocks.read(address);
+      return seen?.points.edl?.error && seen.points.nftables?.error ? seen : undefined;
+    });
+    assert.equal(view.state, 'failed', 'refused by every point');
+    assert.match(view.points.edl!.error!, /ENOTDIR/);
+    assert.equal(view.points.nftables!.error, 'enforcement point nftables is not configured on this worker');
+
+    let records: AuditRecord[];
+    try {
+      // The nftables call has answered already (its error is on the block), so its records are written by now.
+      records = await waitForRecords('two failed EDL tries', incidentId, (rs) => afterOf(rs, (r) => r.point === 'edl').length >= 2);
+    } finally {
+      await client.workflow.getHandle(blockId).terminate('test done');
+      await client.workflow.getHandle(incidentId).terminate('test done');
+    }
     assertPaired(records);
 
     const nft = afterOf(records, (r) => r.point === 'nftables');
+    assert.ok(nft.length >= 1, 'the refusal at a point this worker does not have is in the audit trail');
     assert.equal(nft[0]!.result, 'failure');
     assert.equal(nft[0]!.error, 'enforcement point nftables is not configured on this worker');
-    assert.equal(nft[0]!.activity?.attempt, 1, 'a non-retryable refusal is attempted once');
+    assert.equal(nft[0]!.activity?.attempt, 1, 'a non-retryable refusal is attempted once per try');
+    assert.equal(nft[0]!.trigger.blockWorkflowId, blockId);
 
     const edl = afterOf(records, (r) => r.point === 'edl');
-    assert.deepEqual(edl.slice(0, 2).map((r) => r.activity?.attempt), [1, 2]);
     for (const r of edl) {
       assert.equal(r.result, 'failure');
       assert.match(r.error!, /ENOTDIR/);
@@ -294,7 +315,53 @@ describe('audit trail', () => {
       assert.equal(r.policyVersion, policy.version);
       assert.deepEqual(r.trigger.alertIds, ['evt-fail-1']);
       assert.equal(r.trigger.blockWorkflowId, blockId);
+      assert.equal(r.activity?.workflowId, blockId);
+      assert.equal(r.activity?.activityType, 'syncBlocks');
     }
-    assert.notEqual(edl[0]!.id, edl[1]!.id, 'each attempt has records of its own');
+    // The lane tries again in a call of its own, a back-off (1 s first) after the failure was recorded.
+    assert.notEqual(edl[0]!.id, edl[1]!.id, 'each try has records of its own');
+    assert.notEqual(edl[0]!.activity?.activityId, edl[1]!.activity?.activityId, 'each try is a call of its own');
+    const secondTry = records.find((r) => r.phase === 'before' && r.point === 'edl' && r.activity?.activityId === edl[1]!.activity?.activityId)!;
+    const backOffMs = Date.parse(secondTry.at) - Date.parse(edl[0]!.at);
+    assert.ok(backOffMs >= 900, `tried again ${backOffMs} ms after the failure`);
+  });
+
+  test('a batch: every block in one call has its own before and after records at each point', async () => {
+    const taskQueue = `audit-batch-${Date.now().toString(36)}`;
+    const policy = testPolicy({ enforcement: { points: ['edl', 'log'] } });
+    await startWorkers(taskQueue, [createEdlEnforcer(new EdlFile(join(dataDir, 'batch-edl.json'))), createLogEnforcer({ path: join(dataDir, 'batch-dry-run.jsonl') })], policy);
+    const first = uniqueAddress();
+    let second = uniqueAddress();
+    while (blockShardOf(second) !== blockShardOf(first)) second = uniqueAddress();
+    const targets = [first, second];
+    const blocks = blockShards({ client, taskQueue, enforcementTaskQueue: `${taskQueue}-enforcement` });
+    const blockId = blockShardWorkflowId(taskQueue, blockShardOf(first));
+    // One signal to their shard: its lanes see both blocks at once.
+    await blocks.request(targets.map((address) => ({ address, durationMs: 3_600_000, reason: 'batch', requestedBy: 'carol', points: ['edl', 'log'], policyVersion: policy.version })));
+
+    const ofTargets = async () => (await createJsonlAuditReader(auditPath).query({ limit: 10_000 })).records.filter((r) => targets.includes(r.target));
+    let records: AuditRecord[];
+    try {
+      records = await eventually('the apply records of both blocks', async () => {
+        const rs = await ofTargets();
+        return afterOf(rs, (r) => r.action === 'block.apply').length === 4 ? rs : undefined;
+      }, 20_000);
+    } finally {
+      await client.workflow.getHandle(blockId).terminate('test done');
+    }
+    assertPaired(records);
+    assert.equal(records.length, 8);
+    for (const point of ['edl', 'log']) {
+      const atPoint = records.filter((r) => r.point === point);
+      assert.deepEqual(atPoint.map((r) => r.target).sort(), [first, first, second, second].sort(), point);
+      assert.equal(new Set(atPoint.map((r) => `${r.activity?.activityId}/${r.activity?.attempt}`)).size, 1, `one call carried both blocks at ${point}`);
+      for (const r of atPoint) {
+        assert.equal(r.trigger.blockWorkflowId, blockId);
+        assert.equal(r.trigger.reason, 'batch');
+        assert.deepEqual(r.actor, { kind: 'principal', name: 'carol' });
+        assert.equal(r.policyVersion, policy.version);
+        if (r.phase === 'after') assert.equal(r.result, 'success');
+      }
+    }
   });
 });

@@ -5,17 +5,16 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createBlockActivities } from '../../activities/blocks.ts';
+import { blockShards, createBlockActivities } from '../../activities/blocks.ts';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
 import { createEdlEnforcer } from '../../activities/enforce/edlEnforcer.ts';
 import { openDbipGeoIp } from '../../activities/enrich/geoip.ts';
 import { createOffenceActivities } from '../../activities/offences.ts';
 import { createRiposteWorkers } from '../../workers/riposteWorkers.ts';
-import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
-import { blockStatusQuery } from '../../workflows/messages.ts';
+import { blockShardOf, blockShardWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
 import { offencesQuery } from '../../workflows/offenceMessages.ts';
 import { MAX_OFFENCE_MEMORY_MS } from '../../domain/policy.ts';
-import { startTimeSkipping, suiteServer, testPolicy } from '../support/temporal.ts';
+import { eventually, startTimeSkipping, suiteServer, testPolicy } from '../support/temporal.ts';
 import { guardOf } from '../../domain/actions/guard.ts';
 
 // Timers of a day or a year are only provable with time skipping; everything else runs on short real timers.
@@ -53,29 +52,42 @@ after(async () => {
 });
 
 test('a 24h block is applied, held for 24 hours of workflow time, then removed everywhere', async () => {
-  const { requestBlock } = createBlockActivities({ client: env.client, taskQueue: 'expiry', enforcementTaskQueue: 'expiry-enforcement' });
+  const deps = { client: env.client, taskQueue: 'expiry', enforcementTaskQueue: 'expiry-enforcement' };
+  const { requestBlock } = createBlockActivities(deps);
+  const blocks = blockShards(deps);
   const address = '203.0.113.24';
-  const { workflowId } = await requestBlock({ address, durationMs: 24 * 3_600_000, reason: 'brute force', requestedBy: 'brute-force:203.0.113.24', points: ['edl'] });
-  const handle = env.client.workflow.getHandle(workflowId);
   const started = await env.currentTimeMs();
+  const { workflowId } = await requestBlock({ address, durationMs: 24 * 3_600_000, reason: 'brute force', requestedBy: 'brute-force:203.0.113.24', points: ['edl'] });
+  assert.equal(workflowId, blockShardWorkflowId('expiry', blockShardOf(address)));
 
   await env.sleep('23h');
-  const during = await handle.query(blockStatusQuery);
-  assert.equal(during.state, 'active');
+  const during = await eventually('the block held', async () => {
+    const view = await blocks.read(address);
+    return view?.state === 'active' ? view : undefined;
+  });
+  assert.ok(Date.parse(during.expiresAt!) - started >= 24 * 3_600_000, 'the block holds its full duration');
   assert.deepEqual((await edl.read(0)).map((t) => t.address), [address]);
 
-  const final = await handle.result();
-  assert.equal(final.state, 'removed');
+  await env.sleep('59m');
+  assert.equal((await blocks.read(address))?.state, 'active', 'still held a minute before its expiry');
+  assert.deepEqual((await edl.read(0)).map((t) => t.address), [address]);
+
+  // Past its expiry in workflow time; the removal itself runs on real time, so poll for the entry to leave its shard.
+  await env.sleep('2m');
+  await eventually('the block removed', async () => ((await blocks.read(address)) === null ? true : undefined), 30_000);
   assert.ok((await env.currentTimeMs()) - started >= 24 * 3_600_000, 'the block must last its full duration');
   assert.deepEqual(await edl.read(0), []);
-  const offences = await env.client.workflow.getHandle(offenceHistoryWorkflowId(address)).query(offencesQuery);
+  const offences = await eventually('the offence recorded', async () => {
+    const recorded = await env.client.workflow.getHandle(offenceHistoryWorkflowId(address)).query(offencesQuery);
+    return recorded.length > 0 ? recorded : undefined;
+  });
   assert.deepEqual(offences.map((o) => [o.durationMs, o.blockWorkflowId]), [[24 * 3_600_000, workflowId]]);
 });
 
 test('an offence history ends by itself a year after its newest offence, and the next offence starts a new one', { timeout: 60_000 }, async () => {
   const { recordOffence } = createOffenceActivities({ client: env.client, taskQueue: 'expiry' });
   const address = '203.0.113.25';
-  const offence = async () => ({ address, endedAt: await env.currentTimeMs(), durationMs: 24 * 3_600_000, blockWorkflowId: blockWorkflowId(address) });
+  const offence = async () => ({ address, endedAt: await env.currentTimeMs(), durationMs: 24 * 3_600_000, blockWorkflowId: blockShardWorkflowId('expiry', blockShardOf(address)) });
   const handle = env.client.workflow.getHandle(offenceHistoryWorkflowId(address));
   await recordOffence(await offence());
   const { runId } = await handle.describe();

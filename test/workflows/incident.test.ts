@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { createOffenceActivities } from '../../activities/offences.ts';
 import { signalIncident } from '../../api/incidentStarter.ts';
 import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../../domain/alert.ts';
 import type { IncidentState } from '../../domain/incident.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
-import { approveSignal, blockStatusQuery, pauseSignal, rejectSignal, resumeSignal, statusQuery } from '../../workflows/messages.ts';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
+import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery } from '../../workflows/messages.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 function alert(count = 1): AlertSummary {
@@ -27,14 +27,9 @@ async function statusOf(riposte: TestRiposte, id: string, wanted: IncidentState[
   });
 }
 
+/** The address's shard holds a block of it. */
 async function blockExists(riposte: TestRiposte, address: string): Promise<boolean> {
-  try {
-    const description = await riposte.client.workflow.getHandle(blockWorkflowId(address)).describe();
-    return description.status.name === 'RUNNING';
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
+  return (await riposte.blocks.read(address)) !== null;
 }
 
 const inFeed = async (riposte: TestRiposte, address: string) => (await riposte.edl.read()).some((t) => t.address === address);
@@ -63,8 +58,9 @@ describe('incident workflow in approve mode', () => {
     await statusOf(riposte, first.id, 'contained');
     await raise(riposte, policy, address, 5);
     await eventually('the late alert counted', async () => ((await first.handle.query(statusQuery)).alertCount === 20 ? true : undefined));
-    const block = await riposte.client.workflow.getHandle(blockWorkflowId(address)).query(blockStatusQuery);
-    assert.equal(block.requests, 1, 'alerts joining an open incident must not request a second block');
+    const block = await riposte.blocks.read(address);
+    assert.equal(block?.requests, 1, 'alerts joining an open incident must not request a second block');
+    assert.deepEqual(block?.leases.map((lease) => [lease.requester, lease.incident]), [[first.id, true]]);
   });
 
   test('approve → blocked, with the approver recorded', async () => {
@@ -77,6 +73,15 @@ describe('incident workflow in approve mode', () => {
     assert.deepEqual([state.approval?.decision, state.approval?.by], ['approved', 'alice']);
     await eventually('the address in the feed', () => inFeed(riposte, address).then((yes) => yes || undefined));
     assert.equal(await blockExists(riposte, address), true);
+    // The incident holds a lease on the block in the address's shard, and names exactly that lease.
+    const view = await riposte.blocks.read(address);
+    assert.equal(view?.workflowId, blockShardWorkflowId(riposte.taskQueue, blockShardOf(address)));
+    assert.deepEqual(view?.leases.map((lease) => lease.requester), [id]);
+    const ref = state.actions.find((a) => a.kind === 'block')?.result?.ref;
+    assert.equal(ref?.workflowId, view?.workflowId);
+    assert.equal(ref?.address, address);
+    assert.equal(typeof ref?.leaseId, 'string');
+    assert.equal(ref?.runId, undefined);
   });
 
   test('reject → nothing blocked', async () => {
@@ -156,15 +161,19 @@ describe('incident workflow in observe and auto modes', () => {
     const address = uniqueAddress();
     const first = await raise(riposte, ladder, address);
     assert.deepEqual((await first.handle.result()).plan, [`block ${address} for 2s`]);
-    await riposte.client.workflow.getHandle(blockWorkflowId(address)).result();
+    // The shard records the offence once the expired block is removed everywhere.
+    const { countOffences } = createOffenceActivities({ client: riposte.client, taskQueue: riposte.taskQueue });
+    await eventually('the expiry recorded as an offence', async () => ((await countOffences({ address, withinMs: 3_600_000 })) === 1 ? true : undefined));
+    assert.equal(await riposte.blocks.read(address), null, 'the first block has ended');
 
     const second = await raise(riposte, ladder, address);
     assert.equal(second.started, true, 'the first incident has closed');
     const state = await statusOf(riposte, second.id, 'contained');
     assert.equal(state.priorOffences, 1);
     assert.deepEqual(state.plan, [`block ${address} for 1h`]);
-    const block = await riposte.client.workflow.getHandle(blockWorkflowId(address)).query(blockStatusQuery);
-    assert.ok(block.expiresAt - Date.now() > 50 * 60_000, 'the block lasts the second step');
+    const block = await riposte.blocks.read(address);
+    assert.ok(block?.expiresAt && Date.parse(block.expiresAt) - Date.now() > 50 * 60_000, 'the block lasts the second step');
+    assert.equal(block.requests, 1, 'a new block, not the old one extended');
   });
 
   test('below its thresholds an incident only watches; it acts once they are met, or closes when its window ends', async () => {

@@ -4,8 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { createBlockActivities } from '../../activities/blocks.ts';
 import { createOffenceActivities } from '../../activities/offences.ts';
-import { blockWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
-import { unblockSignal } from '../../workflows/messages.ts';
+import { blockShardOf, blockShardWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
 import { offencesQuery } from '../../workflows/offenceMessages.ts';
 import { MAX_OFFENCES_KEPT } from '../../workflows/offences.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
@@ -21,10 +20,33 @@ function offences(riposte: TestRiposte) {
   return createOffenceActivities({ client: riposte.client, taskQueue: riposte.taskQueue });
 }
 
-/** Blocks the address for `durationMs` and waits until the block workflow has ended on its own. */
+const readHistory = async (riposte: TestRiposte, address: string) => {
+  try {
+    return await riposte.client.workflow.getHandle(offenceHistoryWorkflowId(address)).query(offencesQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return [];
+    throw err;
+  }
+};
+
+/**
+ * Blocks the address for `durationMs` and waits until the offence of its expiry is in the address's history: the shard
+ * records it once the block is removed everywhere and has left the shard.
+ */
 async function blockUntilExpired(riposte: TestRiposte, address: string, durationMs: number): Promise<void> {
-  const { workflowId } = await blocks(riposte).requestBlock({ address, durationMs, reason: 'test', requestedBy: 'test', points: ['edl'] });
-  assert.equal((await riposte.client.workflow.getHandle(workflowId).result()).state, 'removed');
+  const requestedAt = Date.now();
+  await blocks(riposte).requestBlock({ address, durationMs, reason: 'test', requestedBy: 'test', points: ['edl'] });
+  await eventually('the offence of the expiry recorded', async () => ((await readHistory(riposte, address)).some((o) => o.endedAt >= requestedAt + durationMs) ? true : undefined), durationMs + 15_000);
+  assert.equal(await riposte.blocks.read(address), null, 'the block has left its shard');
+  assert.equal((await riposte.edl.read()).some((entry) => entry.address === address), false, 'and the feed');
+}
+
+/** Another address whose block lives in the same shard as `address`'s. */
+function sameShardAs(address: string): string {
+  for (;;) {
+    const other = uniqueAddress();
+    if (other !== address && blockShardOf(other) === blockShardOf(address)) return other;
+  }
 }
 
 describe('offence history', () => {
@@ -38,18 +60,21 @@ describe('offence history', () => {
 
   test('a block that expires is one offence; a block someone lifts is none', async () => {
     const expiring = uniqueAddress();
+    const lifted = sameShardAs(expiring);
+
+    // Lifted first: its shard handles both blocks in turn, so once the later expiry's offence is recorded, any
+    // offence the lift had recorded would be there too.
+    await blocks(riposte).requestBlock({ address: lifted, durationMs: 3_600_000, reason: 'test', requestedBy: 'test', points: ['edl'] });
+    await eventually('the block applied', async () => (await riposte.edl.read()).find((entry) => entry.address === lifted));
+    assert.equal(await riposte.blocks.lift(lifted, 'alice', 'test'), true);
+    await eventually('the lifted block removed', async () => ((await riposte.blocks.read(lifted)) === null ? true : undefined));
+
     await blockUntilExpired(riposte, expiring, 2_000);
     assert.equal(await offences(riposte).countOffences({ address: expiring, withinMs: DAY_MS }), 1);
     const [offence] = await history(expiring);
     assert.equal(offence?.durationMs, 2_000);
-    assert.equal(offence?.blockWorkflowId, blockWorkflowId(expiring));
+    assert.equal(offence?.blockWorkflowId, blockShardWorkflowId(riposte.taskQueue, blockShardOf(expiring)));
 
-    const lifted = uniqueAddress();
-    const { workflowId } = await blocks(riposte).requestBlock({ address: lifted, durationMs: 3_600_000, reason: 'test', requestedBy: 'test', points: ['edl'] });
-    await eventually('the block applied', async () => (await riposte.edl.read()).find((entry) => entry.address === lifted));
-    const handle = riposte.client.workflow.getHandle(workflowId);
-    await handle.signal(unblockSignal, { by: 'alice' });
-    await handle.result();
     assert.equal(await offences(riposte).countOffences({ address: lifted, withinMs: DAY_MS }), 0);
     await assert.rejects(riposte.client.workflow.getHandle(offenceHistoryWorkflowId(lifted)).describe(), WorkflowNotFoundError);
   });
@@ -67,7 +92,7 @@ describe('offence history', () => {
   test('an offence sent twice, as after an activity retry, counts once', async () => {
     const address = uniqueAddress();
     const { recordOffence, countOffences } = offences(riposte);
-    const offence = { address, endedAt: Date.now() - 1_000, durationMs: DAY_MS, blockWorkflowId: blockWorkflowId(address) };
+    const offence = { address, endedAt: Date.now() - 1_000, durationMs: DAY_MS, blockWorkflowId: blockShardWorkflowId(riposte.taskQueue, blockShardOf(address)) };
     await recordOffence(offence);
     await recordOffence(offence);
     assert.equal(await countOffences({ address, withinMs: DAY_MS }), 1);
@@ -80,7 +105,7 @@ describe('offence history', () => {
     const { recordOffence } = offences(riposte);
     const firstEndedAt = Date.now() - DAY_MS;
     const sent = MAX_OFFENCES_KEPT + 5;
-    for (let i = 0; i < sent; i++) await recordOffence({ address, endedAt: firstEndedAt + i, durationMs: DAY_MS, blockWorkflowId: blockWorkflowId(address) });
+    for (let i = 0; i < sent; i++) await recordOffence({ address, endedAt: firstEndedAt + i, durationMs: DAY_MS, blockWorkflowId: blockShardWorkflowId(riposte.taskQueue, blockShardOf(address)) });
     const kept = await history(address);
     assert.equal(kept.length, MAX_OFFENCES_KEPT);
     assert.deepEqual([kept[0]?.endedAt, kept.at(-1)?.endedAt], [firstEndedAt + sent - MAX_OFFENCES_KEPT, firstEndedAt + sent - 1]);

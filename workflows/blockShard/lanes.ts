@@ -15,6 +15,7 @@ function enforcementActivities(taskQueue: string) {
   return proxyActivities<EnforcementActivities>({
     taskQueue,
     startToCloseTimeout: '1m',
+    heartbeatTimeout: '15s',
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownEnforcementPoint'] },
   });
 }
