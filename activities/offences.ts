@@ -1,6 +1,8 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { offenceHistoryWorkflowId } from '../workflows/ids.ts';
-import { type Offence, offenceSignal, offencesQuery } from '../workflows/offenceMessages.ts';
+import {
+  type ClosedIncident, type EntityHistory, entityHistoryQuery, incidentClosedSignal, type Offence, offenceSignal, offencesQuery,
+} from '../workflows/offenceMessages.ts';
 import type { offenceHistoryWorkflow } from '../workflows/offences.ts';
 
 export interface RecordOffenceInput extends Offence {
@@ -34,6 +36,33 @@ export function createOffenceActivities({ client, taskQueue }: { client: Client;
     /** The offences of a shard's blocks that expired together. */
     async recordOffences({ offences }: { offences: RecordOffenceInput[] }): Promise<void> {
       await Promise.all(offences.map(record));
+    },
+
+    /** Remembers that an incident about the entity closed, starting its history if it has none; a retry counts once. */
+    async recordIncidentClosed({ entity, ...closed }: ClosedIncident & { entity: string }): Promise<void> {
+      await client.workflow.signalWithStart<typeof offenceHistoryWorkflow, [ClosedIncident]>('offenceHistoryWorkflow', {
+        workflowId: offenceHistoryWorkflowId(entity),
+        taskQueue,
+        args: [{ address: entity }],
+        signal: incidentClosedSignal,
+        signalArgs: [closed],
+      });
+    },
+
+    /**
+     * The entity's offences (expired blocks) and closed incidents within `withinMs`, in one read of its history. None for
+     * an entity with no history; any other failure to read throws, as for countOffences.
+     */
+    async readEntityHistory({ entity, withinMs }: { entity: string; withinMs: number }): Promise<{ offences: number; incidents: number }> {
+      const since = Date.now() - withinMs;
+      let history: EntityHistory;
+      try {
+        history = await client.workflow.getHandle(offenceHistoryWorkflowId(entity)).query(entityHistoryQuery);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { offences: 0, incidents: 0 };
+        throw err;
+      }
+      return { offences: history.offences.filter((o) => o.endedAt >= since).length, incidents: history.incidents.filter((i) => i.closedAt >= since).length };
     },
 
     /**

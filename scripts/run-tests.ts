@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowBundleOptions } from '../workers/riposteWorkers.ts';
 import { startDevServer } from '../runtime/devServer.ts';
 import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
     const connection = await Connection.connect({ address: server.address });
     await registerSearchAttributes(new Client({ connection, namespace: 'default' }), 'default');
     await connection.close();
-    const bundle = await bundleWorkflowCode({ workflowsPath: join(projectDir, 'workflows/index.ts'), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+    const bundle = await bundleWorkflowCode(workflowBundleOptions({ info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} }));
     const bundlePath = join(scratch, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
     process.stderr.write(`riposte tests: Temporal dev server at ${server.address} (${cli.source}), ${files.length} test files\n`);

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type BundleOptions, bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createRequire } from 'node:module';
 import { discardAudit } from '../activities/audit/index.ts';
 import type { AuditSink } from '../activities/audit/record.ts';
@@ -58,10 +58,19 @@ export interface Responders {
 
 const require = createRequire(import.meta.url);
 
+/**
+ * How the workflow code is bundled, here and for the test suite's one bundle. No `preloadModules`: zod 4 defines a
+ * schema's methods on first use, and the SDK freezes what a preloaded module exports, so a preloaded schema throws
+ * "Cannot define property safeParse, object is not extensible" in the first workflow that validates with it.
+ */
+export function workflowBundleOptions(logger: BundleOptions['logger']): BundleOptions {
+  return { workflowsPath: require.resolve('../workflows/index.ts'), logger };
+}
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds on a small machine; one bundle serves every worker in the process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows/index.ts'), logger: Runtime.instance().logger });
+  bundle ??= bundleWorkflowCode(workflowBundleOptions(Runtime.instance().logger));
   return bundle;
 }
 

@@ -1,4 +1,5 @@
 import { ApplicationFailure, condition, patched } from '@temporalio/workflow';
+import { recordClosed } from './incident/review.ts';
 import type { IncidentInput, IncidentState } from '../domain/incident.ts';
 import { playbookPolicy } from '../domain/policy.ts';
 import { playbookByName } from '../playbooks/index.ts';
@@ -26,5 +27,7 @@ export async function incidentWorkflow(input: IncidentInput, carry?: IncidentCar
   // A new request for the same manual block must start a new incident, not join one waiting out a review window.
   const reviewWindow = playbook.noReview && patched('manual-block-no-review') ? 0 : policy.reviewWindow;
   await review(incident, carry?.reviewUntil ?? Date.now() + reviewWindow);
+  // The next incident about this entity counts this one from the entity's history; runs recorded before it did not.
+  if (patched('entity-history')) await recordClosed(incident.state);
   return incident.state;
 }

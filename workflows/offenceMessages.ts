@@ -12,3 +12,17 @@ export interface Offence {
 export const offenceSignal = defineSignal<[Offence]>('offence');
 /** The remembered offences, oldest first. */
 export const offencesQuery = defineQuery<Offence[]>('offences');
+
+/** An incident about the entity closed: counted as an earlier incident when the next one is triaged. */
+export interface ClosedIncident {
+  incidentId: string;
+  closedAt: number;
+}
+export const incidentClosedSignal = defineSignal<[ClosedIncident]>('incidentClosed');
+
+/** What Riposte remembers of an entity: its expired blocks (addresses) and its closed incidents, oldest first. */
+export interface EntityHistory {
+  offences: Offence[];
+  incidents: ClosedIncident[];
+}
+export const entityHistoryQuery = defineQuery<EntityHistory>('history');

@@ -1,4 +1,8 @@
-import { allHandlersFinished, condition, continueAsNew, log, patched, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { OffenceActivities } from '../../activities/offences.ts';
+import type { IncidentState } from '../../domain/incident.ts';
+import { INCIDENT_ACTIVITY_OPTIONS } from '../activityOptions.ts';
+import { rootCauseMessage } from '../failures.ts';
 import type { incidentWorkflow } from '../incident.ts';
 import type { Incident } from './incident.ts';
 
@@ -16,4 +20,15 @@ export async function review(incident: Incident, reviewUntil: number): Promise<v
   if (patched('close-after-handlers')) await condition(allHandlersFinished);
   incident.record('closed', `final status ${incident.state.status}`);
   log.info('incident closed', { id: incident.state.id, status: incident.state.status, alerts: incident.state.alertCount });
+}
+
+const { recordIncidentClosed } = proxyActivities<OffenceActivities>(INCIDENT_ACTIVITY_OPTIONS.offencesRemote);
+
+/** Adds the closed incident to its entity's history. A history that cannot be written costs the next incident a fact. */
+export async function recordClosed(state: IncidentState): Promise<void> {
+  try {
+    await recordIncidentClosed({ entity: state.entity, incidentId: state.id, closedAt: Date.now() });
+  } catch (err) {
+    log.warn('closed incident not recorded in its entity history', { id: state.id, error: rootCauseMessage(err) });
+  }
 }

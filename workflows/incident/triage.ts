@@ -1,4 +1,4 @@
-import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EnrichActivities } from '../../activities/enrich/index.ts';
 import type { OffenceActivities } from '../../activities/offences.ts';
 import type { Facts } from '../../playbooks/playbook.ts';
@@ -9,10 +9,28 @@ import type { Incident } from './incident.ts';
 
 const { enrichEntity } = proxyLocalActivities<EnrichActivities>(INCIDENT_ACTIVITY_OPTIONS.enrich);
 // An offence history is served by this worker's own task slots: see localFirst.
+const entityHistory = localFirst(
+  proxyLocalActivities<OffenceActivities>(INCIDENT_ACTIVITY_OPTIONS.offencesLocal).readEntityHistory,
+  proxyActivities<OffenceActivities>(INCIDENT_ACTIVITY_OPTIONS.offencesRemote).readEntityHistory,
+);
 const countOffences = localFirst(
   proxyLocalActivities<OffenceActivities>(INCIDENT_ACTIVITY_OPTIONS.offencesLocal).countOffences,
   proxyActivities<OffenceActivities>(INCIDENT_ACTIVITY_OPTIONS.offencesRemote).countOffences,
 );
+
+/** The entity's closed incidents and, for an address, its offences, in one read of what Riposte keeps of it. */
+async function readHistory(incident: Incident): Promise<void> {
+  const { state } = incident;
+  try {
+    const history = await entityHistory({ entity: state.entity, withinMs: incident.input.policy.offenceMemory });
+    state.previousIncidents = history.incidents;
+    if (state.entityKind !== 'address') return;
+    state.priorOffences = history.offences;
+    if (state.priorOffences > 0) incident.record('repeat_offender', `${state.priorOffences} earlier block(s) ran to expiry`);
+  } catch (err) {
+    incident.record('offence_history_unavailable', `${rootCauseMessage(err)}: the first step of the ladder applies`);
+  }
+}
 
 /** Alerts below the thresholds are watched for one review window; false when the window ends below them. */
 export async function thresholdsReached(incident: Incident): Promise<boolean> {
@@ -32,15 +50,18 @@ export async function thresholdsReached(incident: Incident): Promise<boolean> {
 /** What the plan is made from. A failed lookup costs a fact, never the response. */
 export async function gatherFacts(incident: Incident): Promise<Facts> {
   const state = incident.state;
+  // Runs recorded before the entity history counted earlier incidents through the visibility store, and offences apart.
+  const fromHistory = patched('entity-history');
   try {
-    const enrichment = await enrichEntity({ kind: state.entityKind, entity: state.entity });
+    const enrichment = await enrichEntity({ kind: state.entityKind, entity: state.entity, ...(fromHistory ? { countPrevious: false } : {}) });
     state.geo = enrichment.geo;
-    state.previousIncidents = enrichment.previousIncidents;
+    if (!fromHistory) state.previousIncidents = enrichment.previousIncidents;
     incident.record('enriched', [enrichment.geo?.country, enrichment.geo?.city].filter(Boolean).join(', ') || 'no GeoIP data');
   } catch (err) {
     incident.record('enrichment_failed', rootCauseMessage(err));
   }
-  if (state.entityKind === 'address') {
+  if (fromHistory) await readHistory(incident);
+  else if (state.entityKind === 'address') {
     try {
       state.priorOffences = await countOffences({ address: state.entity, withinMs: incident.input.policy.offenceMemory });
       if (state.priorOffences > 0) incident.record('repeat_offender', `${state.priorOffences} earlier block(s) ran to expiry`);
