@@ -5,7 +5,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { createBlockActivities } from '../../activities/blocks.ts';
 import { createOffenceActivities } from '../../activities/offences.ts';
 import { blockShardOf, blockShardWorkflowId, offenceHistoryWorkflowId } from '../../workflows/ids.ts';
-import { offencesQuery } from '../../workflows/offenceMessages.ts';
+import { entityHistoryQuery, offencesQuery } from '../../workflows/offenceMessages.ts';
+import { signalIncident } from '../../api/incidentStarter.ts';
+import { addToBatch, type AlertSummary, EMPTY_BATCH } from '../../domain/alert.ts';
 import { MAX_OFFENCES_KEPT } from '../../workflows/offences.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
@@ -131,5 +133,41 @@ test('the offence history survives a restart of every worker', async () => {
     assert.equal(await offences(restarted).countOffences({ address, withinMs: DAY_MS }), 3);
   } finally {
     await restarted.stop();
+  }
+});
+
+describe('an entity\'s closed incidents', () => {
+  const short = testPolicy({
+    playbooks: {
+      'brute-force': { mode: 'observe', reviewWindow: '1s', notify: [] },
+      phishing: { mode: 'observe', reviewWindow: '1s', notify: [] },
+    },
+  });
+  let riposte: TestRiposte;
+  before(async () => {
+    riposte = await startRiposte({ policy: short });
+  });
+  after(() => riposte?.stop());
+
+  async function incidentOnce(playbook: string, entity: string, alert: Record<string, unknown>) {
+    const id = `${playbook}:${entity}`;
+    const input = { playbook, entity, policy: short, links: {} };
+    await signalIncident(riposte.client, riposte.taskQueue, id, input, addToBatch(EMPTY_BATCH, [{ id: `a-${randomBytes(4).toString('hex')}`, source: 'generic', count: 1, receivedAt: new Date().toISOString(), severity: 6, ...alert } as AlertSummary]));
+    return riposte.client.workflow.getHandle(id).result();
+  }
+
+  for (const [playbook, kind, entity, alert] of [
+    ['brute-force', 'address', uniqueAddress(), (e: string) => ({ type: 'auth.failure', sourceIp: e })],
+    ['phishing', 'user', `clicker-${randomBytes(3).toString('hex')}@example.com`, (e: string) => ({ type: 'phishing.click', user: e, url: 'https://phish.example/x' })],
+  ] as const) {
+    test(`are counted for the next incident about the same ${kind}, from the entity's history, not the visibility store`, async () => {
+      const first = await incidentOnce(playbook, entity, alert(entity));
+      assert.equal(first.previousIncidents, 0);
+      const history = riposte.client.workflow.getHandle(offenceHistoryWorkflowId(entity));
+      await eventually('the closed incident in the entity history', async () => ((await history.query(entityHistoryQuery).catch(() => undefined))?.incidents.length === 1 ? true : undefined));
+      const second = await incidentOnce(playbook, entity, alert(entity));
+      assert.equal(second.previousIncidents, 1);
+      assert.deepEqual((await history.query(entityHistoryQuery)).incidents.map((i) => i.incidentId), [`${playbook}:${entity}`, `${playbook}:${entity}`]);
+    });
   }
 });
