@@ -184,6 +184,31 @@ describe('the riposte CLI against the real API and workers', () => {
     await cli(['reject', id], env);
   });
 
+  test('enforcement: nothing before reconcile has run; then each point\'s share, exit 1 while one is short', async () => {
+    const none = await cli(['enforcement'], env);
+    assert.deepEqual([none.code, none.stdout], [0, 'no reconcile has run yet\n']);
+    const ip = uniqueAddress();
+    assert.equal((await cli(['block', ip, '--reason', 'reconcile check'], env)).code, 0);
+    await eventually('the block held', async () => ((await riposte.blocks.read(ip))?.state === 'active' ? true : undefined));
+    const cycle = (workflowId: string) => riposte.client.workflow.execute('reconcileWorkflow', {
+      workflowId, taskQueue: riposte.taskQueue, args: [{ points: ['edl'], enforcementTaskQueue: `${riposte.taskQueue}-enforcement`, notify: [] }],
+    });
+    await riposte.edl.remove(ip);
+    await cycle(`reconcile-cli-${randomBytes(3).toString('hex')}`);
+    const short = await cli(['enforcement'], env);
+    assert.equal(short.code, 1, short.stdout);
+    assert.match(short.stdout, /^POINT +ENFORCED +LIVE BLOCKS +PUT BACK +CYCLES SHORT +AT$/m);
+    assert.match(short.stdout, /^edl +\d+\.\d % +\d+ +1 +1 +\S+Z$/m);
+    assert.match(short.stderr, /an enforcement point holds less than every live block/);
+    assert.ok(await inFeed(ip), 'put back in the feed');
+    await cycle(`reconcile-cli-${randomBytes(3).toString('hex')}`);
+    const whole = await cli(['enforcement'], env);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stdout, /^edl +100\.0 % +\d+ +0 +0 +\S+Z$/m);
+    assert.equal(JSON.parse((await cli(['enforcement', '--json'], env)).stdout).edl.cyclesBelow, 0);
+    assert.equal((await cli(['unblock', ip], env)).code, 0);
+  });
+
   test('block → in the feed and in `blocks`; unblock → gone; the incidents list', async () => {
     const ip = uniqueAddress();
     const blocked = await cli(['block', ip.toUpperCase(), '--duration', '2h', '--reason', 'manual: scanning'], env);
