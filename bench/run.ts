@@ -9,19 +9,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Scenario, ScenarioResult } from './scenario.ts';
-import { ingestDistinct, ingestStorm } from './scenarios/ingest.ts';
+import { ingestDistinct } from './scenarios/ingestDistinct.ts';
+import { ingestStorm } from './scenarios/ingestStorm.ts';
 import { timeToContain } from './scenarios/timeToContain.ts';
 import { activeBlocks } from './scenarios/activeBlocks.ts';
 import { approvalLatency } from './scenarios/approvalLatency.ts';
 import { playbookCost } from './scenarios/playbookCost.ts';
 import { engineCeiling } from './scenarios/engineCeiling.ts';
 import { machineInfo } from './support/machine.ts';
+import { summarize } from './summary.ts';
 import { projectDir, temporalCliPath } from './support/stack.ts';
 
 const scenarios: Scenario[] = [ingestDistinct, ingestStorm, timeToContain, activeBlocks, approvalLatency, playbookCost, engineCeiling];
 
 const HELP = `usage: npm run bench -- [--quick] [--only ${scenarios.map((s) => s.name).join(',')}] [--name NAME]
-  --quick   one short run of every scenario (a smoke check, under 3 minutes)
+  --quick   one short run of every scenario (a smoke check, about 4 minutes on a busy 2-core machine)
   --only    run only these scenarios (comma-separated)
   --name    result file name under bench/results/ (default: quick or full)`;
 
@@ -59,11 +61,13 @@ async function main(): Promise<number> {
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  const document = { name, quick, startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(temporalCliPath()), scenarios: results };
+  const summary = summarize(results.map((r) => ('summary' in r ? r.summary : undefined)));
+  const document = { name, quick, startedAt, finishedAt: new Date().toISOString(), machine: machineInfo(temporalCliPath()), summary, scenarios: results };
   const text = `${JSON.stringify(document, null, 2)}\n`;
   await mkdir(join(projectDir, 'bench', 'results'), { recursive: true });
   await writeFile(join(projectDir, 'bench', 'results', `${name}.json`), text);
   process.stdout.write(text);
+  log(`summary: ${JSON.stringify(summary)}`);
   const failed = results.filter((r) => 'error' in r || Object.values(r.checks ?? {}).includes(false));
   if (failed.length > 0) log(`failed: ${failed.map((r) => r.name).join(', ')}`);
   return failed.length > 0 ? 1 : 0;

@@ -1,3 +1,5 @@
+import type { SummaryPart } from './summary.ts';
+
 /** What every scenario of `npm run bench` returns; run.ts adds the machine and writes the JSON. */
 export interface ScenarioResult {
   name: string;
@@ -8,6 +10,8 @@ export interface ScenarioResult {
   /** Correctness checks that are part of the result; a false one makes the harness exit non-zero. */
   checks?: Record<string, boolean>;
   notes?: string[];
+  /** This scenario's share of the run's top-level summary (summary.ts). */
+  summary?: SummaryPart;
 }
 
 export interface BenchContext {

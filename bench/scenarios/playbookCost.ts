@@ -3,9 +3,10 @@ import proto from '@temporalio/proto';
 import type { BenchContext, Scenario, ScenarioResult } from '../scenario.ts';
 import { ipv6At } from '../support/addresses.ts';
 import { BENCH_API_KEY, type Stack, startStack } from '../support/stack.ts';
+import { withLoad } from '../support/load.ts';
+import { logPointRecords } from '../support/points.ts';
 import { ratio } from '../support/stats.ts';
-import { blockWorkflowId } from '../../workflows/ids.ts';
-import { blockStatusQuery, statusQuery } from '../../workflows/messages.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -27,8 +28,8 @@ interface Cost {
 }
 
 /** Workflow tasks, activity tasks and local activities of one history: what the server and the worker pay for. */
-async function costOf(client: Client, workflowId: string): Promise<Cost> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+async function costOf(client: Client, workflowId: string, runId?: string): Promise<Cost> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const count = (type: number) => (history.events ?? []).filter((e) => e.eventType === type).length;
   return {
     workflowTasks: count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
@@ -39,16 +40,23 @@ async function costOf(client: Client, workflowId: string): Promise<Cost> {
 
 const add = (a: Cost, b: Cost): Cost => ({ workflowTasks: a.workflowTasks + b.workflowTasks, activityTasks: a.activityTasks + b.activityTasks, localActivities: a.localActivities + b.localActivities });
 const per = (total: Cost, n: number): Cost => ({ workflowTasks: total.workflowTasks / n, activityTasks: total.activityTasks / n, localActivities: total.localActivities / n });
+const ZERO: Cost = { workflowTasks: 0, activityTasks: 0, localActivities: 0 };
 
-/** A block is part of brute force's response once it is applied at its points: counted from then. */
-async function blockCost(stack: Stack, address: string): Promise<Cost> {
-  const handle = stack.client.workflow.getHandle(blockWorkflowId(address));
+/**
+ * What the block shards spent, every run of every shard: blocks share their shard's history, so brute force's blocks
+ * are charged the whole of it once each has reached the point, and nothing else ran on the shards meanwhile.
+ */
+async function shardsCost(stack: Stack, addresses: readonly string[]): Promise<{ cost: Cost; reached: number }> {
+  const records = logPointRecords(stack.dataDir);
   const deadline = Date.now() + 60_000;
-  while ((await handle.query(blockStatusQuery).catch(() => undefined))?.state !== 'active') {
-    if (Date.now() > deadline) throw new Error(`the block of ${address} was not applied`);
+  for (;;) {
+    await records.refresh();
+    if (records.count(addresses) === addresses.length || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return costOf(stack.client, handle.workflowId);
+  let cost = ZERO;
+  for await (const run of stack.client.workflow.list({ query: 'WorkflowType = "blockShardWorkflow"' })) cost = add(cost, await costOf(stack.client, run.workflowId, run.runId));
+  return { cost, reached: records.count(addresses) };
 }
 
 async function settle(stack: Stack, id: string): Promise<void> {
@@ -61,9 +69,36 @@ async function settle(stack: Stack, id: string): Promise<void> {
   }
 }
 
+/** Each playbook's incidents one at a time, each settled before the next. */
+async function measureCosts(ctx: BenchContext, stack: Stack, incidents: number): Promise<{ costs: Record<string, Cost>; blocksReached: number }> {
+  const costs: Record<string, Cost> = {};
+  let blocksReached = 0;
+  for (const [playbook, alertOf] of Object.entries(ALERTS)) {
+    let total: Cost = ZERO;
+    for (let i = 0; i < incidents; i += 1) {
+      const res = await fetch(`${stack.apiUrl}/v1/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': BENCH_API_KEY },
+        body: JSON.stringify({ id: `${playbook}-${i}`, source: 'generic', ...alertOf(i) }),
+      });
+      const { incidents: [started] } = await res.json() as { incidents: { id: string }[] };
+      await settle(stack, started!.id);
+      total = add(total, await costOf(stack.client, started!.id));
+    }
+    if (playbook === 'brute-force') {
+      const shards = await shardsCost(stack, Array.from({ length: incidents }, (_, i) => String(alertOf(i).sourceIp)));
+      blocksReached = shards.reached;
+      total = add(total, shards.cost);
+    }
+    costs[playbook] = per(total, incidents);
+    ctx.log(`${playbook}: ${JSON.stringify(costs[playbook])}`);
+  }
+  return { costs, blocksReached };
+}
+
 /**
  * What one incident costs the engine, per playbook, until its response has settled: the incident's workflow tasks and
- * activity tasks, plus, for brute force, its block workflow's (a block is part of that response). The other playbooks
+ * activity tasks, plus, for brute force, its share of the block shards' (a block is part of that response). The other playbooks
  * run with no adapters configured, so their actions record `skipped` after the same activity call a real one makes.
  */
 export const playbookCost: Scenario = {
@@ -77,31 +112,18 @@ export const playbookCost: Scenario = {
       },
     });
     try {
-      const costs: Record<string, Cost> = {};
-      for (const [playbook, alertOf] of Object.entries(ALERTS)) {
-        let total: Cost = { workflowTasks: 0, activityTasks: 0, localActivities: 0 };
-        for (let i = 0; i < incidents; i += 1) {
-          const res = await fetch(`${stack.apiUrl}/v1/alerts`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-api-key': BENCH_API_KEY },
-            body: JSON.stringify({ id: `${playbook}-${i}`, source: 'generic', ...alertOf(i) }),
-          });
-          const { incidents: [started] } = await res.json() as { incidents: { id: string }[] };
-          await settle(stack, started!.id);
-          total = add(total, await costOf(stack.client, started!.id));
-          if (playbook === 'brute-force') total = add(total, await blockCost(stack, String(alertOf(i).sourceIp)));
-        }
-        costs[playbook] = per(total, incidents);
-        ctx.log(`${playbook}: ${JSON.stringify(costs[playbook])}`);
-      }
+      const { value: { costs, blocksReached }, load } = await withLoad(() => measureCosts(ctx, stack, incidents));
       const base = costs['brute-force']!;
       const ratios = Object.fromEntries(Object.keys(ALERTS).filter((p) => p !== 'brute-force').map((p) => [`${p}/brute-force workflow tasks`, ratio(costs[p]!.workflowTasks, base.workflowTasks)]));
       return {
         name: 'playbook-cost',
         parameters: { incidentsPerPlaybook: incidents, mode: 'auto (account compromise and isolation still wait for approval: counted up to that point)', point: 'log' },
-        figures: { perIncident: costs },
+        figures: { perIncident: costs, load },
         ratios,
-        checks: Object.fromEntries(Object.keys(ALERTS).filter((p) => p !== 'brute-force').map((p) => [`${p} costs no more workflow tasks than brute force`, costs[p]!.workflowTasks <= base.workflowTasks])),
+        checks: {
+          'every brute-force block reached the log point': blocksReached === incidents,
+          ...Object.fromEntries(Object.keys(ALERTS).filter((p) => p !== 'brute-force').map((p) => [`${p} costs no more workflow tasks than brute force`, costs[p]!.workflowTasks <= base.workflowTasks])),
+        },
       };
     } finally {
       await stack.stop();

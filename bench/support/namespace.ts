@@ -1,15 +1,18 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
-function run(file: string, args: readonly string[]): Promise<string> {
+function run(file: string, args: readonly string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 30_000, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.slice(0, 6).join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+    const child = execFile(file, args, { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.slice(0, 6).join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+    if (input !== undefined) child.stdin!.end(input);
   });
 }
 
 export interface Namespace {
   name: string;
   run(argv: readonly string[]): Promise<string>;
+  /** Like run, with `input` on the command's standard input. */
+  runWithInput(argv: readonly string[], input: string): Promise<string>;
   /** Like run, but through nsenter, which skips `ip netns exec`'s mount namespace: cheaper for tight polling loops. */
   enter(argv: readonly string[]): Promise<string>;
   remove(): Promise<void>;
@@ -23,6 +26,7 @@ export async function createNamespace(prefix: string): Promise<Namespace> {
   return {
     name,
     run: (argv) => run('ip', ['netns', 'exec', name, ...argv]),
+    runWithInput: (argv, input) => run('ip', ['netns', 'exec', name, ...argv], input),
     enter: (argv) => run('nsenter', [`--net=/run/netns/${name}`, '--', ...argv]),
     remove: () => run('ip', ['netns', 'delete', name]).then(() => undefined, () => undefined),
   };

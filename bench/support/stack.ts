@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -9,6 +9,9 @@ import { type DevServer, startDevServer } from '../../runtime/devServer.ts';
 import { registerSearchAttributes } from '../../runtime/searchAttributes.ts';
 import { findTemporalBinary } from '../../runtime/temporalCli.ts';
 import { freePort } from '../../runtime/freePort.ts';
+import { type BlockShards, blockShards } from '../../activities/blocks.ts';
+import { ENFORCEMENT_TASK_QUEUE, MAIN_TASK_QUEUE } from '../../workflows/taskQueues.ts';
+import { findProcess, peakRssMiB, rssAfterGcMiB } from './rss.ts';
 
 export const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
 export const BENCH_API_KEY = 'bench-key-0123456789abcdefghijklmnopqrstuv';
@@ -21,14 +24,16 @@ export function temporalCliPath(): string {
 
 
 /** A dev server persisted to SQLite, as `npm start` runs it, fresh for each scenario so counts start at zero. */
-export async function startBenchTemporal(dir: string): Promise<{ server: DevServer; client: Client; close(): Promise<void> }> {
-  const server = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile: join(dir, 'temporal.db'), namespace: 'default' });
+export async function startBenchTemporal(dir: string): Promise<{ server: DevServer; client: Client; dbFile: string; close(): Promise<void> }> {
+  const dbFile = join(dir, 'temporal.db');
+  const server = await startDevServer({ cliPath: temporalCliPath(), port: await freePort(), dbFile, namespace: 'default' });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   await registerSearchAttributes(client, 'default');
   return {
     server,
     client,
+    dbFile,
     async close() {
       await connection.close();
       await server.stop();
@@ -40,11 +45,14 @@ export interface RiposteProcess {
   child: ChildProcess;
   /** Peak resident set size so far (VmHWM), in MiB. */
   peakRssMiB(): Promise<number | null>;
+  /** Resident set size after a full garbage collection in every thread, in MiB: what the process holds. */
+  rssAfterGcMiB(): Promise<number | null>;
 }
 
 /** Runs a Riposte entry point as its own process, so load generator and server do not share an event loop. */
 export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts' | 'bench/ceiling/worker.ts', env: Record<string, string>): RiposteProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // --expose-gc and the preload let the bench collect garbage before reading RSS; nothing else changes.
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/support/gcOnSignal.mjs', entry], {
     cwd: projectDir,
     env: { ...process.env, RIPOSTE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -58,15 +66,8 @@ export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts' | 'be
   });
   return {
     child,
-    async peakRssMiB() {
-      try {
-        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-        const kib = Number(status.match(/VmHWM:\s+(\d+)/)?.[1]);
-        return Number.isFinite(kib) ? Math.round(kib / 1024) : null;
-      } catch {
-        return null;
-      }
-    },
+    peakRssMiB: async () => (child.pid === undefined ? null : peakRssMiB(child.pid)),
+    rssAfterGcMiB: async () => (child.pid === undefined || child.exitCode !== null ? null : rssAfterGcMiB(child.pid)),
   };
 }
 
@@ -77,6 +78,15 @@ export interface Stack {
   worker?: RiposteProcess;
   api: RiposteProcess;
   dataDir: string;
+  policyFile: string;
+  /** The Temporal server's SQLite file (its -wal beside it). */
+  dbFile: string;
+  /** The deployment's blocks as the shard workflows hold them (activities/blocks.ts). */
+  blocks: BlockShards;
+  /** The Temporal server's process id, for its RSS. */
+  serverPid(): Promise<number | undefined>;
+  /** Another worker process of the same deployment, stopped with the stack; resolves once it polls. */
+  addWorker(): Promise<RiposteProcess>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +120,7 @@ export async function startStack(dir: string, options: { policy: Record<string, 
     await new Promise((r) => setTimeout(r, 200));
   }
   if (worker) await waitForPollers(temporal.client);
+  const extraWorkers: RiposteProcess[] = [];
   const stopProcess = (p?: RiposteProcess) => new Promise<void>((ok) => {
     if (!p || p.child.exitCode !== null) return ok();
     p.child.once('exit', () => ok());
@@ -123,22 +134,32 @@ export async function startStack(dir: string, options: { policy: Record<string, 
     worker,
     api,
     dataDir: env.RIPOSTE_DATA_DIR,
+    policyFile,
+    dbFile: temporal.dbFile,
+    blocks: blockShards({ client: temporal.client, taskQueue: MAIN_TASK_QUEUE, enforcementTaskQueue: ENFORCEMENT_TASK_QUEUE }),
+    serverPid: () => findProcess(temporal.dbFile),
+    async addWorker() {
+      const extra = spawnRiposte('workers/worker.ts', env);
+      extraWorkers.push(extra);
+      await waitForPollers(temporal.client, extraWorkers.length + (worker ? 1 : 0));
+      return extra;
+    },
     async stop() {
-      await Promise.all([stopProcess(api), stopProcess(worker)]);
+      await Promise.all([stopProcess(api), stopProcess(worker), ...extraWorkers.map(stopProcess)]);
       await temporal.close();
     },
   };
 }
 
 /** The worker bundles its workflows at start-up, for seconds; measuring before it polls would time its start-up. */
-async function waitForPollers(client: Client): Promise<void> {
+async function waitForPollers(client: Client, processes = 1): Promise<void> {
   const { TaskQueueType } = proto.temporal.api.enums.v1;
   const queues = [['riposte', TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW], ['riposte-enforcement', TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]] as const;
   const deadline = Date.now() + 120_000;
   for (const [name, taskQueueType] of queues) {
     for (;;) {
       const described = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name }, taskQueueType });
-      if ((described.pollers ?? []).length > 0) break;
+      if (new Set((described.pollers ?? []).map((p) => p.identity)).size >= processes) break;
       if (Date.now() > deadline) throw new Error(`no worker polls ${name} after 120 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
