@@ -9,6 +9,9 @@ import { BLOCK_SHARDS, blockShardOf, blockShardWorkflowId, blockWorkflowId } fro
 import { canonicalTarget } from './enforce/blockTarget.ts';
 import { currentActivity } from './audit/record.ts';
 
+/** Shards a listing asks at once. */
+const LIST_FAN_OUT = 4;
+
 export type RequestBlockInput = Omit<LeaseRequest, 'leaseId'> & { leaseId?: string };
 
 export interface BlockShardsDeps {
@@ -62,24 +65,31 @@ export function blockShards({ client, taskQueue, enforcementTaskQueue }: BlockSh
 
   /**
    * A page of blocks, shard by shard and in address order within one: `cursor` is where the page before stopped.
-   * A page costs one query per shard it reaches, whatever the number of blocks.
+   * The shards a page may reach are asked together, a few at a time, so a page costs about one query's time.
    */
   async function list(limit: number, cursor?: { shard: number; after?: string }): Promise<{ blocks: BlockView[]; next?: { shard: number; after?: string } }> {
     const blocks: BlockView[] = [];
-    for (let shard = cursor?.shard ?? 0; shard < BLOCK_SHARDS; shard += 1) {
-      const after = shard === cursor?.shard ? cursor.after : undefined;
-      let page: { blocks: BlockView[]; more: boolean };
-      try {
-        page = await client.workflow.getHandle(blockShardWorkflowId(taskQueue, shard)).query(shardBlocksQuery, { after, limit: limit - blocks.length });
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) continue;
-        throw err;
+    for (let first = cursor?.shard ?? 0; first < BLOCK_SHARDS; first += LIST_FAN_OUT) {
+      const shards = Array.from({ length: Math.min(LIST_FAN_OUT, BLOCK_SHARDS - first) }, (_, i) => first + i);
+      const pages = await Promise.all(shards.map((shard) => pageOf(shard, shard === cursor?.shard ? cursor.after : undefined, limit)));
+      for (const [i, page] of pages.entries()) {
+        const shard = shards[i]!;
+        const room = limit - blocks.length;
+        blocks.push(...page.blocks.slice(0, room));
+        if (page.blocks.length > room || (page.more && page.blocks.length === room)) return { blocks, next: { shard, after: blocks.at(-1)!.address } };
+        if (blocks.length >= limit) return { blocks, next: shard + 1 < BLOCK_SHARDS ? { shard: shard + 1 } : undefined };
       }
-      blocks.push(...page.blocks);
-      if (page.more) return { blocks, next: { shard, after: blocks.at(-1)!.address } };
-      if (blocks.length >= limit) return { blocks, next: shard + 1 < BLOCK_SHARDS ? { shard: shard + 1 } : undefined };
     }
     return { blocks };
+  }
+
+  async function pageOf(shard: number, after: string | undefined, limit: number): Promise<{ blocks: BlockView[]; more: boolean }> {
+    try {
+      return await client.workflow.getHandle(blockShardWorkflowId(taskQueue, shard)).query(shardBlocksQuery, { after, limit });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { blocks: [], more: false };
+      throw err;
+    }
   }
 
   /** Every live block of the deployment, with the points believed to hold it: one query per shard. */

@@ -138,7 +138,7 @@ export const policySchema = z.object({
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
   enforcement: z.object({
     points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),
-    // Enforced by the Temporal server on the enforcement task queue, across every worker polling it.
+    // Blocks applied or removed per second by each enforcement worker process (activities/enforce/enforcementRate.ts).
     maxActionsPerSecond: z.number().positive().max(10_000).default(100),
     // How often a block tries again at a point that refused it (a firewall down, a namespace gone), until it expires.
     retryFailedEvery: duration.default(parseDuration('1m')),

@@ -92,14 +92,8 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     const remove = input.remove.slice(0, granted);
     const apply = input.apply.slice(0, Math.max(0, granted - remove.length));
     const deferred = [...input.remove.slice(remove.length), ...input.apply.slice(apply.length)].map(({ address }) => address);
-    let held: string | undefined;
-    if (apply.length > 0) {
-      try {
-        await assertContainmentAllowed();
-      } catch (err) {
-        held = messageOf(err);
-      }
-    }
+    // Read while the before-records are written: both must precede an apply, neither needs the other.
+    const holding: Promise<string | undefined> = apply.length === 0 ? Promise.resolve(undefined) : assertContainmentAllowed().then(() => undefined, messageOf);
     // Every attempt is audited, refusals included (a point this worker lacks, the allowlist, the kill switch).
     const attempts = [
       ...remove.map(({ address, audit: context }) => ({ action: 'block.remove', point, target: address, parameters: {}, context })),
@@ -108,11 +102,13 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     const results = await auditedEach(audit, attempts, async (attempt, i) => {
       const enforcementPoint = pointNamed(point);
       if (i < remove.length) return enforcementPoint.remove(canonicalTarget(attempt.target).text);
+      const held = await holding;
       if (held !== undefined) throw new Error(held);
       if (!allowlist) throw new Error('the allowlist could not be read: nothing is blocked');
       assertNotAllowlisted(canonicalTarget(attempt.target), allowlist);
       return enforcementPoint.apply({ address: attempt.target, expiresAt: apply[i - remove.length]!.expiresAt });
     });
+    const held = await holding;
     const failed: Record<string, string> = {};
     results.forEach((result, i) => {
       // A held apply is not a failure of the point: the lane sends it again once the kill switch is off.
