@@ -4,11 +4,14 @@
  * Needs root and network namespaces; skipped otherwise.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createNftablesEnforcer, removeNftablesTable } from '../../activities/enforce/nftablesEnforcer.ts';
 import { readKillSwitch } from '../../activities/control.ts';
 import type { PointEnforcement } from '../../workflows/control.ts';
 import { startReconcileSchedule, reconcileScheduleId } from '../../runtime/reconcileSchedule.ts';
+import { createWebhookNotifier } from '../../activities/notify/webhookNotifier.ts';
+import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
 import { createNetnsPair, type HttpServer, type NetnsPair, netnsSkipReason } from '../support/netns.ts';
 import { eventually, startRiposte, type TestRiposte, testPolicy } from '../support/temporal.ts';
 
@@ -110,5 +113,45 @@ describe('reconcile puts back what the firewall lost', { skip }, () => {
     const listed = await pair.exec(pair.server, ['nft', 'get', 'element', 'inet', 'riposte', 'blocked6', '{ 2001:db8:77::fe }']);
     assert.equal(listed.code, 0, 'the element without a timeout is left alone');
     assert.equal((await kernelSet()).size, 20);
+  });
+});
+
+describe('a point that stays short', () => {
+  const shortPolicy = testPolicy({ enforcement: { points: ['edl'], notify: ['webhook'] } });
+  let webhook: HttpReceiver;
+  let riposte: TestRiposte;
+  before(async () => {
+    webhook = await startReceiver();
+    riposte = await startRiposte({ policy: shortPolicy, notifiers: [createWebhookNotifier({ url: `${webhook.url}/hook` })] });
+  });
+  after(async () => {
+    await riposte?.stop();
+    await webhook?.close();
+  });
+
+  const cycle = () => riposte.client.workflow.execute('reconcileWorkflow', {
+    workflowId: `reconcile-short-${randomBytes(3).toString('hex')}`,
+    taskQueue: riposte.taskQueue,
+    args: [{ points: ['edl'], enforcementTaskQueue: `${riposte.taskQueue}-enforcement`, notify: shortPolicy.enforcement.notify }],
+  });
+  const notices = () => webhook.requests.filter((r) => r.body.includes('is missing blocks'));
+
+  it('is announced once, on its second cycle in a row below 100 %, and not again while it holds everything', async () => {
+    const address = '2001:db8:77:1::9';
+    await riposte.blocks.request([{ address, points: ['edl'], durationMs: HOUR, reason: 'threat list', requestedBy: 'rita' }]);
+    await eventually('the block held', async () => ((await riposte.blocks.read(address))?.state === 'active' ? true : undefined));
+    await riposte.edl.remove(address);
+    const first = await cycle();
+    assert.deepEqual([first[0]?.enforced, first[0]?.restored], [0, 1]);
+    assert.equal(notices().length, 0, 'one short cycle may be a block applied between two reads');
+    await riposte.edl.remove(address);
+    await cycle();
+    await eventually('the notice sent', () => (notices().length === 1 ? true : undefined));
+    assert.match(notices()[0]!.body, /edl held 0 of 1 live blocks for 2 reconcile cycles in a row/);
+    const whole = await cycle();
+    assert.equal(whole[0]?.enforced, 1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(notices().length, 1);
+    assert.equal((await readKillSwitch(riposte.client, riposte.taskQueue)).enforcement?.edl?.cyclesBelow, 0);
   });
 });
