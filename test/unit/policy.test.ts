@@ -23,7 +23,7 @@ describe('policySchema: defaults', () => {
       protect: { users: [], hosts: [], domains: [] },
       approvals: {},
       playbooks: {},
-      enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: 60_000 },
+      enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: 60_000, reconcileEvery: 30_000, notify: ['slack', 'webhook'] },
     });
   });
 
@@ -52,7 +52,7 @@ describe('policySchema: defaults', () => {
   });
 
   test('an empty enforcement section gets the default points', () => {
-    assert.deepEqual(policySchema.parse({ enforcement: {} }).enforcement, { points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: 60_000 });
+    assert.deepEqual(policySchema.parse({ enforcement: {} }).enforcement, { points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: 60_000, reconcileEvery: 30_000, notify: ['slack', 'webhook'] });
   });
 
   test('playbookPolicy falls back to the default for an unconfigured playbook', () => {
@@ -201,4 +201,10 @@ describe('policySchema: allowlist', () => {
     const result = policySchema.safeParse({ allowlist: ['10.0.0.1/33'] });
     assert.match(result.error?.issues[0]?.message ?? '', /prefix above 32/);
   });
+});
+
+test('reconcile runs at most every 5 seconds', () => {
+  const parsed = policySchema.safeParse({ enforcement: { reconcileEvery: '2s' } });
+  assert.equal(parsed.success, false);
+  assert.deepEqual(parsed.error?.issues.map((i) => [i.path.join('.'), i.message]), [['enforcement.reconcileEvery', 'at least 5s']]);
 });
