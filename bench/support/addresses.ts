@@ -11,5 +11,7 @@ export function ipv4Pool(): string[] {
 
 /** The n-th address of a /64 reserved for this run, in canonical form: as many distinct addresses as a scenario needs. */
 export function ipv6At(run: number, n: number): string {
-  return canonicalIp(`2001:db8:${(run & 0xffff).toString(16)}:${((n >>> 16) & 0xffff).toString(16)}::${((n & 0xffff) + 1).toString(16)}`).address;
+  // The last group runs 1..ffff and the one before counts the wraps, so every group stays a valid one and none is ::0.
+  const high = Math.floor(n / 0xffff) & 0xffff;
+  return canonicalIp(`2001:db8:${(run & 0xffff).toString(16)}:${high.toString(16)}::${((n % 0xffff) + 1).toString(16)}`).address;
 }
