@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { blockShardOf, blockShardWorkflowId } from '../../workflows/ids.ts';
+import { eventually, startRiposte, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+
+const policy = testPolicy();
+let riposte: TestRiposte;
+before(async () => {
+  riposte = await startRiposte({ policy });
+});
+after(() => riposte?.stop());
+
+/** Addresses that all hash to one shard, so its history grows until the server suggests continuing as new. */
+function oneShard(count: number): string[] {
+  const first = uniqueAddress();
+  const addresses = [first];
+  while (addresses.length < count) {
+    const next = uniqueAddress();
+    if (blockShardOf(next) === blockShardOf(first) && !addresses.includes(next)) addresses.push(next);
+  }
+  return addresses;
+}
+
+test('a shard continues as new under a long run of requests and carries every block, lease and expiry', { timeout: 10 * 60_000 }, async () => {
+  const addresses = oneShard(1_500);
+  const shard = riposte.client.workflow.getHandle(blockShardWorkflowId(riposte.taskQueue, blockShardOf(addresses[0]!)));
+  for (const [i, address] of addresses.entries()) {
+    await riposte.blocks.request([{ address, points: ['edl'], durationMs: 3_600_000, reason: `request ${i}`, requestedBy: `person-${i % 7}` }]);
+  }
+  await eventually('every block in the feed', async () => ((await riposte.edl.read()).length === addresses.length ? true : undefined), 5 * 60_000);
+  const { count: runs } = await riposte.client.workflow.count(`WorkflowId = "${shard.workflowId}"`);
+  assert.ok(runs > 1, `the shard continued as new (${runs} runs)`);
+  for (const address of [addresses[0]!, addresses[700]!, addresses.at(-1)!]) {
+    const block = await riposte.blocks.read(address);
+    assert.equal(block?.state, 'active', address);
+    assert.equal(block?.leases.length, 1);
+    assert.ok(Date.parse(block!.expiresAt!) > Date.now() + 3_000_000);
+  }
+  assert.equal(await riposte.blocks.lift(addresses[0]!, 'alice', 'after continuing'), true);
+  await eventually('the lifted block gone', async () => ((await riposte.blocks.read(addresses[0]!)) === null ? true : undefined));
+  assert.equal((await riposte.edl.read()).some((entry) => entry.address === addresses[0]), false);
+});
