@@ -195,12 +195,20 @@ export function finished(entry: BlockEntry): boolean {
   return entry.ending !== undefined && entry.points.every((point) => entry.holds[point]?.state === 'removed' || entry.holds[point] === undefined);
 }
 
-/** The next time anything in these entries falls due without a message: an expiry or a retry. */
-export function nextDue(entries: Iterable<BlockEntry>): number {
-  let next = Number.POSITIVE_INFINITY;
+/** The nearest expiry of a block still standing: when the shard must wake without a message. */
+export function nextExpiry(entries: Iterable<BlockEntry>): number | undefined {
+  let next: number | undefined;
+  for (const entry of entries) if (!entry.ending && (next === undefined || entry.expiresAt < next)) next = entry.expiresAt;
+  return next;
+}
+
+/** When a point's lane must next try a block it failed, after `now`; undefined when nothing waits on a back-off. */
+export function nextRetry(entries: Iterable<BlockEntry>, point: string, now: number): number | undefined {
+  let next: number | undefined;
   for (const entry of entries) {
-    if (!entry.ending && entry.expiresAt < next) next = entry.expiresAt;
-    for (const hold of Object.values(entry.holds)) if (hold.retryAt !== undefined && hold.retryAt < next && hold.state === 'failed') next = hold.retryAt;
+    const retryAt = entry.holds[point]?.retryAt;
+    // A back-off already past is either picked up now or moot (the expiry it was for changed back), never waited for.
+    if (retryAt !== undefined && retryAt > now && entry.points.includes(point) && (next === undefined || retryAt < next)) next = retryAt;
   }
   return next;
 }

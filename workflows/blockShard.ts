@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { OffenceActivities } from '../activities/offences.ts';
+import { nextExpiry } from '../domain/blockLedger.ts';
 import { rootCauseMessage } from './failures.ts';
 import { runLane } from './blockShard/lanes.ts';
 import { BlockShard, type BlockShardInput } from './blockShard/shard.ts';
@@ -27,7 +28,7 @@ export async function blockShardWorkflow(input: BlockShardInput): Promise<void> 
       for (const point of entry.points) if (!lanes.has(point)) lanes.set(point, runLane(shard, point));
     }
     const seen = shard.version;
-    const expiry = nextExpiry(shard);
+    const expiry = nextExpiry(shard.entries.values());
     await condition(() => shard.version !== seen || workflowInfo().continueAsNewSuggested, expiry === undefined ? undefined : Math.max(1, expiry - Date.now()));
     shard.settle(Date.now());
     await tell(shard);
@@ -38,12 +39,6 @@ export async function blockShardWorkflow(input: BlockShardInput): Promise<void> 
   shard.settle(Date.now());
   await tell(shard);
   await continueAsNew<typeof blockShardWorkflow>(shard.carry);
-}
-
-function nextExpiry(shard: BlockShard): number | undefined {
-  let next: number | undefined;
-  for (const entry of shard.entries.values()) if (!entry.ending && (next === undefined || entry.expiresAt < next)) next = entry.expiresAt;
-  return next;
 }
 
 /** Incidents learn what became of their blocks, and expired blocks join their addresses' offence histories. */

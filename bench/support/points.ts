@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
+import { jsonLinesTail } from './jsonLinesTail.ts';
 
 /**
  * The `log` point's own record (<dataDir>/dry-run.jsonl), read incrementally: a block counts as reached once the point
@@ -9,27 +9,13 @@ import { EdlFile } from '../../activities/enforce/edlFile.ts';
 export function logPointRecords(dataDir: string) {
   const path = join(dataDir, 'dry-run.jsonl');
   const blockedAt = new Map<string, number>();
-  let offset = 0;
-  let partial = '';
+  const tail = jsonLinesTail(path);
   return {
     /** Reads what the point appended since the last call. */
     async refresh(): Promise<void> {
-      const handle = await open(path, 'r').catch(() => undefined);
-      if (!handle) return;
-      try {
-        const { size } = await handle.stat();
-        if (size <= offset) return;
-        const buffer = Buffer.alloc(size - offset);
-        await handle.read(buffer, 0, buffer.length, offset);
-        offset = size;
-        const lines = (partial + buffer.toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines.filter(Boolean)) {
-          const record = JSON.parse(line) as { at: string; action: string; address: string };
-          if (record.action === 'would_block' && !blockedAt.has(record.address)) blockedAt.set(record.address, Date.parse(record.at));
-        }
-      } finally {
-        await handle.close();
+      for (const line of await tail.newLines()) {
+        const record = JSON.parse(line) as { at: string; action: string; address: string };
+        if (record.action === 'would_block' && !blockedAt.has(record.address)) blockedAt.set(record.address, Date.parse(record.at));
       }
     },
     /** When the point first recorded blocking `address` (its record has millisecond resolution). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  type BlockEntry, entryState, expireIfDue, finished, grant, type LeaseRequest, lift, nextDue, pointWork, recordHold, withdraw,
+  type BlockEntry, entryState, expireIfDue, finished, grant, type LeaseRequest, lift, nextExpiry, nextRetry, pointWork, recordHold, withdraw,
 } from '../../domain/blockLedger.ts';
 
 const T0 = 1_000_000;
@@ -75,7 +75,9 @@ describe('pointWork and recordHold', () => {
     assert.equal(entryState(entry), 'failed');
     assert.equal(work(entry, T0 + 999).apply.length, 0, 'not before its back-off');
     assert.equal(work(entry, T0 + 1_000).apply.length, 1);
-    assert.equal(nextDue([entry]), T0 + 1_000);
+    assert.equal(nextRetry([entry], 'nftables', T0), T0 + 1_000);
+    assert.equal(nextRetry([entry], 'nftables', T0 + 1_000), undefined, 'a back-off already past is not waited for');
+    assert.equal(nextExpiry([entry]), T0 + 60_000);
     recordHold(entry, 'nftables', { ok: false, error: 'no such netns' }, T0 + 1_000);
     assert.equal(entry.holds.nftables!.retryAt, T0 + 3_000, 'doubling');
     recordHold(entry, 'nftables', { ok: false, error: 'no such netns' }, T0 + 3_000);

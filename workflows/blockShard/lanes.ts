@@ -1,7 +1,7 @@
 import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AuditContext } from '../../activities/audit/record.ts';
 import type { EnforcementActivities, SyncBlocksResult } from '../../activities/enforce/index.ts';
-import { type BlockEntry, pointWork, recordHold } from '../../domain/blockLedger.ts';
+import { type BlockEntry, nextRetry, pointWork, recordHold } from '../../domain/blockLedger.ts';
 import { rootCauseMessage } from '../failures.ts';
 import { killSwitchCleared } from '../killSwitch.ts';
 import type { BlockShard } from './shard.ts';
@@ -33,7 +33,7 @@ export async function runLane(shard: BlockShard, point: string): Promise<void> {
     const work = pointWork(shard.entries.values(), point, now, busy, MAX_BATCH);
     if (work.apply.length + work.remove.length === 0) {
       const seen = shard.version;
-      const retryAt = nextRetry(shard.entries.values(), point);
+      const retryAt = nextRetry(shard.entries.values(), point, now);
       await condition(() => shard.version !== seen || shard.closing, retryAt === undefined ? undefined : Math.max(1, retryAt - now));
       continue;
     }
@@ -72,16 +72,6 @@ function record(shard: BlockShard, point: string, removed: readonly BlockEntry[]
     recordHold(entry, point, error === undefined ? { ok: true } : { ok: false, error }, now);
   }
   shard.changed();
-}
-
-function nextRetry(entries: Iterable<BlockEntry>, point: string): number | undefined {
-  let next: number | undefined;
-  for (const entry of entries) {
-    const retryAt = entry.holds[point]?.retryAt;
-    // A back-off already past is either picked up now or moot (the expiry it was for changed back), never waited for.
-    if (retryAt !== undefined && retryAt > Date.now() && entry.points.includes(point) && (next === undefined || retryAt < next)) next = retryAt;
-  }
-  return next;
 }
 
 /** Who and what is behind the current expiry, for the apply's audit records. */
