@@ -38,6 +38,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'GET', path: '/v1/feeds/domains.txt', access: 'feed' },
   { method: 'POST', path: '/v1/alerts', access: 'ingest' },
   { method: 'POST', path: '/v1/alerts/:source', access: 'ingest' },
+  { method: 'GET', path: '/v1/alerts/:source', access: 'ingest' },
   { method: 'GET', path: '/v1/incidents', access: 'viewer' },
   { method: 'GET', path: '/v1/incidents/:id', access: 'viewer' },
   { method: 'POST', path: '/v1/incidents/:id/approve', access: 'responder' },

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { domainField, hostField, ipAddressField, urlField, userField } from './addressFields.ts';
+import { alertTypeField } from './sourceMapping.ts';
 
-export const ALERT_SOURCES = ['generic', 'humio', 'elastic', 'splunk', 'wazuh', 'graylog'] as const;
+export const ALERT_SOURCES = ['generic', 'humio', 'elastic', 'splunk', 'wazuh', 'graylog', 'okta', 'sentinel'] as const;
 
 /** A SIEM alert after normalisation: the one shape every playbook reads. */
 export const alertSchema = z.object({
   id: z.string().min(1).max(200),
   source: z.enum(ALERT_SOURCES),
-  type: z.string().min(1).max(100).regex(/^[a-z0-9_.-]+$/, 'lower-case dotted type such as auth.failure'),
+  type: alertTypeField,
   severity: z.number().int().min(1).max(10).default(5),
   description: z.string().max(2000).default(''),
   sourceIp: ipAddressField.optional(),
@@ -40,6 +41,8 @@ export interface AlertSummary {
   domain?: string;
   /** What made the alert, when Riposte made it itself (e.g. the two sign-ins of an impossible journey). */
   detail?: string;
+  /** The SIEM's own body for the event: at most 8 KiB, redacted fields stripped (domain/sourceMapping.ts boundedRaw). */
+  raw?: Record<string, unknown>;
 }
 
 export function summarizeAlert(alert: Alert, receivedAt: string): AlertSummary {
@@ -56,6 +59,7 @@ export function summarizeAlert(alert: Alert, receivedAt: string): AlertSummary {
     ...(alert.host !== undefined ? { host: alert.host } : {}),
     ...(alert.url !== undefined ? { url: alert.url } : {}),
     ...(alert.domain !== undefined ? { domain: alert.domain } : {}),
+    ...(alert.raw !== undefined ? { raw: alert.raw } : {}),
   };
 }
 

@@ -3,12 +3,13 @@ import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { cidrField } from './addressFields.ts';
 import { actionNames } from './actions/index.ts';
 import { protectSchema } from './protect.ts';
+import { DEFAULT_REDACTED_FIELDS, sourcePolicySchema } from './sourceMapping.ts';
 
 export const MODES = ['observe', 'approve', 'auto'] as const;
 export type Mode = (typeof MODES)[number];
 
-export const ENFORCEMENT_POINTS = ['nftables', 'edl', 'log'] as const;
-export type EnforcementPointName = (typeof ENFORCEMENT_POINTS)[number];
+/** An enforcement point's name; runtime/policyFile.ts checks it against activities/enforce/registry.ts. */
+const enforcementPointName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a point name such as nftables');
 
 export const NOTIFICATION_ROUTES = ['slack', 'webhook', 'pagerduty', 'teams', 'email', 'mattermost'] as const;
 export type NotificationRoute = (typeof NOTIFICATION_ROUTES)[number];
@@ -136,8 +137,12 @@ export const policySchema = z.object({
   // How many different people must approve an action of this kind when it needs approval (the two-person rule).
   approvals: z.record(actionKey(['wide_block']), z.number().int().min(1).max(3)).default({}),
   playbooks: z.record(z.string(), playbookPolicySchema).default({}),
+  // Per SIEM source (api/sources/), its rule keys to alert types, e.g. wazuh: { types: { "group:sshd": auth.failure } }.
+  sources: z.record(z.string(), sourcePolicySchema).default({}),
+  // Field names whose values an alert's bounded copy of the SIEM's body (`raw`) never keeps.
+  redactFields: z.array(z.string().min(1).max(100)).default(DEFAULT_REDACTED_FIELDS),
   enforcement: z.object({
-    points: z.array(z.enum(ENFORCEMENT_POINTS)).min(1).default(['edl', 'log']),
+    points: z.array(enforcementPointName).min(1).default(['edl', 'log']),
     // Blocks applied or removed per second by each enforcement worker process (activities/enforce/enforcementRate.ts).
     maxActionsPerSecond: z.number().positive().max(10_000).default(100),
     // How often a block tries again at a point that refused it (a firewall down, a namespace gone), until it expires.

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { AdapterDefinition } from '../activities/adapters.ts';
 import { type ManagerDirectory, managerDirectories } from '../activities/enrich/managerDirectory.ts';
 import type { AssetTracker, HostContainment } from '../activities/hosts/hostContainment.ts';
@@ -28,16 +29,19 @@ export function loadAdapters<T>(definitions: readonly AdapterDefinition<T>[], en
       loaded.notes.push(`${definition.name}: off (set ${definition.requires.join(' and ')})`);
       continue;
     }
-    const values = Object.fromEntries(Object.keys(definition.settings.shape).map((name) => [name, readVariable(env, name)]));
-    const parsed = definition.settings.safeParse(values);
-    if (!parsed.success) {
-      const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-      throw new ConfigError(`${definition.name} is half configured:\n${lines.join('\n')}`);
-    }
-    loaded.adapters.push(definition.create(parsed.data));
+    loaded.adapters.push(definition.create(readSettings(definition, env, 'is half configured')));
     loaded.notes.push(`${definition.name}: on (${definition.description})`);
   }
   return loaded;
+}
+
+/** A definition's settings from the environment (each may come from `NAME_FILE`), or a ConfigError naming each one at fault. */
+export function readSettings<S extends z.ZodObject>(definition: { name: string; settings: S }, env: NodeJS.ProcessEnv, fault = 'is misconfigured'): z.output<S> {
+  const values = Object.fromEntries(Object.keys(definition.settings.shape).map((name) => [name, readVariable(env, name)]));
+  const parsed = definition.settings.safeParse(values);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`${definition.name} ${fault}:\n${lines.join('\n')}`);
 }
 
 function readVariable(env: NodeJS.ProcessEnv, name: string): string | undefined {

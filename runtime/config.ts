@@ -33,8 +33,6 @@ const envSchema = z.object({
   RIPOSTE_PUBLIC_URL: z.url().optional(),
   RIPOSTE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(2),
   RIPOSTE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
-  RIPOSTE_NFT_NETNS: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-  RIPOSTE_NFT_TABLE: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('riposte'),
   RIPOSTE_AUDIT_FILE: z.string().min(1).optional(),
   RIPOSTE_AUDIT_HEC_URL: z.url({ protocol: /^https?$/ }).optional(),
   // The trailing slash keeps a prefix from matching a longer host name (hooks.slack.com.example).
@@ -82,7 +80,6 @@ export interface Config {
   notify: { slackWebhookUrl?: string; webhookUrl?: string; pagerduty?: { routingKey: string; url: string } };
   /** Identity providers, EDRs, asset trackers, ticket systems, manager directories and the other notifiers. */
   responders: ConfiguredResponders;
-  nftables: { netns?: string; table: string };
   /** The JSON-lines audit file (default <dataDir>/audit.jsonl) and the SIEM forwarders. */
   audit: { file?: string; hec?: { url: string; token: string }; webhookUrl?: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -167,7 +164,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pagerduty: pagerDuty(env, e.PAGERDUTY_EVENTS_URL),
     },
     responders: loadResponders(env),
-    nftables: { netns: e.RIPOSTE_NFT_NETNS, table: e.RIPOSTE_NFT_TABLE },
     audit: auditConfig(env, e.RIPOSTE_AUDIT_FILE, e.RIPOSTE_AUDIT_HEC_URL),
     logLevel: e.RIPOSTE_LOG_LEVEL,
   };

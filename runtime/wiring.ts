@@ -1,10 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { type AuditSink, combineAuditSinks, createHttpAuditSink, createJsonlAuditReader, openJsonlAuditSink } from '../activities/audit/index.ts';
 import { EdlFile } from '../activities/enforce/edlFile.ts';
-import { createEdlEnforcer } from '../activities/enforce/edlEnforcer.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
-import { createLogEnforcer } from '../activities/enforce/logEnforcer.ts';
-import { createNftablesEnforcer } from '../activities/enforce/nftablesEnforcer.ts';
+import { enforcementPointNamed } from '../activities/enforce/registry.ts';
 import { DomainFeedFile } from '../activities/domains/domainFeedFile.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
 import { createPagerDutyNotifier } from '../activities/notify/pagerdutyNotifier.ts';
@@ -14,6 +12,7 @@ import { createApp } from '../api/app.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
 import type { Responders } from '../workers/riposteWorkers.ts';
+import { readSettings } from './adapters.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { dataPaths } from './paths.ts';
@@ -25,15 +24,12 @@ export function responders(config: Config): Responders {
 }
 
 /** Turns configuration into the objects the worker and the API are built from; the one place they are chosen. */
-export function enforcementPoints(config: Config, policy: PolicySnapshot): EnforcementPoint[] {
-  const paths = dataPaths(config);
-  const allowlist = policy.allowlist.map(canonicalCidr);
+export function enforcementPoints(config: Config, policy: PolicySnapshot, env: NodeJS.ProcessEnv = process.env): EnforcementPoint[] {
+  const context = { paths: dataPaths(config), allowlist: policy.allowlist.map(canonicalCidr) };
   return policy.enforcement.points.map((name) => {
-    switch (name) {
-      case 'edl': return createEdlEnforcer(new EdlFile(paths.edlFile));
-      case 'log': return createLogEnforcer({ path: paths.dryRunLog });
-      case 'nftables': return createNftablesEnforcer({ netns: config.nftables.netns, table: config.nftables.table, allowlist });
-    }
+    // runtime/policyFile.ts refuses a policy naming a point that is not registered.
+    const definition = enforcementPointNamed(name)!;
+    return definition.create(readSettings(definition, env), context);
   });
 }
 

@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
+import { enforcementPointDefinition } from './pointDefinition.ts';
 
 interface LogLine {
   action: 'would_block' | 'would_unblock';
@@ -35,3 +37,10 @@ export function createLogEnforcer({ path }: { path: string }): EnforcementPoint 
     },
   };
 }
+
+export const logPoint = enforcementPointDefinition({
+  name: 'log',
+  description: 'dry run: what would be blocked, as JSON lines in the data directory',
+  settings: z.object({}),
+  create: (_settings, { paths }) => createLogEnforcer({ path: paths.dryRunLog }),
+});

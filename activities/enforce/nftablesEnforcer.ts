@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { setImmediate } from 'node:timers';
 import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
 import type { CanonicalCidr } from '../../domain/ip.ts';
 import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
 import { isRangeSet, layoutText, type NftSet, setFor, setNamed, targetOf } from './nftablesLayout.ts';
+import { enforcementPointDefinition } from './pointDefinition.ts';
 
 export interface NftablesOptions {
   /** Network namespace to act in (`ip netns exec`); the host's own when absent. */
@@ -293,3 +295,14 @@ function rangeSetsIn(json: string, table: string): NftSet[] {
     return set && isRangeSet(set) ? [set] : [];
   });
 }
+
+export const nftablesPoint = enforcementPointDefinition({
+  name: 'nftables',
+  description: 'the host kernel firewall: a table of its own with per-element timeouts',
+  settings: z.object({
+    // Another network namespace's firewall (`ip netns exec`), as the tests use; absent: this host's own.
+    RIPOSTE_NFT_NETNS: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    RIPOSTE_NFT_TABLE: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('riposte'),
+  }),
+  create: (settings, { allowlist }) => createNftablesEnforcer({ netns: settings.RIPOSTE_NFT_NETNS, table: settings.RIPOSTE_NFT_TABLE, allowlist }),
+});

@@ -7,7 +7,8 @@ import { findPlaybook } from '../../playbooks/index.ts';
 import { incidentKey } from '../../playbooks/playbook.ts';
 import { createIncidentCoalescer } from '../incidentCoalescer.ts';
 import { signalIncident } from '../incidentStarter.ts';
-import { normalizeAlerts } from '../sources/index.ts';
+import { HttpError } from '../errors.ts';
+import { alertSourceNamed, normalizeAlerts } from '../sources/index.ts';
 import { loginHistoryWorkflowId } from '../../workflows/ids.ts';
 import type { loginHistoryWorkflow } from '../../workflows/logins.ts';
 import { type LoginSignal, loginsSignal } from '../../workflows/messages.ts';
@@ -61,9 +62,9 @@ export function alertsRouter({ client, taskQueue, policy, links, coalesceWindowM
   const coalescer = createIncidentCoalescer((id, input, batch) => signalIncident(client, taskQueue, id, input, batch), coalesceWindowMs);
   const ingest = (source: string) => async (req: import('express').Request, res: import('express').Response) => {
     const receivedAt = new Date();
-    const alerts = normalizeAlerts(source, req.body, receivedAt);
-    const { groups, unmatched } = groupByIncident(alerts);
     const snapshot = policy();
+    const alerts = normalizeAlerts(source, req.body, receivedAt, { sources: snapshot.sources, redact: snapshot.redactFields });
+    const { groups, unmatched } = groupByIncident(alerts);
     // Answer only once Temporal holds every alert, so a 202 means durably accepted and anything else means retry.
     const incidentGroups = groups.filter((g) => !g.viaLoginHistory);
     const [incidents, tracked] = await client.withDeadline(Date.now() + 10_000, () => Promise.all([Promise.all(incidentGroups.map(async (group) => {
@@ -76,5 +77,11 @@ export function alertsRouter({ client, taskQueue, policy, links, coalesceWindowM
   };
   router.post('/v1/alerts', ingest('generic'));
   router.post('/v1/alerts/:source', (req, res) => ingest(String(req.params.source))(req, res));
+  // A SIEM's one-time check that the URL is its receiver (Okta event hooks), made with the same credential as its posts.
+  router.get('/v1/alerts/:source', (req, res) => {
+    const answer = alertSourceNamed(String(req.params.source))?.verification?.((name) => req.get(name));
+    if (!answer) throw new HttpError(404, 'not_found', 'this source has no verification request; send alerts with POST');
+    res.json(answer);
+  });
   return router;
 }

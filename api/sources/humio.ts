@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ipAddressField } from '../../domain/addressFields.ts';
-import type { AlertInput } from '../../domain/alert.ts';
 import { canonicalHost } from '../../domain/entity.ts';
+import { alertSource } from './source.ts';
 
 // LogScale templates render every placeholder as text, so numbers may arrive as strings.
 const wholeNumber = z.union([z.number(), z.string().regex(/^\d{1,7}$/).transform(Number)]);
@@ -16,11 +16,17 @@ export const humioBodySchema = z.looseObject({
   description: z.string().max(2000).optional(),
 });
 
-export function normalizeHumio(body: z.output<typeof humioBodySchema>, receivedAt: Date): AlertInput {
+export const humio = alertSource({
+  name: 'humio',
+  body: humioBodySchema,
+  stockTypes: {},
+  alerts: (body, { receivedAt }) => [{ alert: normalizeHumio(body, receivedAt), original: body, path: [] }],
+});
+
+export function normalizeHumio(body: z.output<typeof humioBodySchema>, receivedAt: Date) {
   return {
     // The seed's body carries no event id; address and arrival time name the event without borrowing the hostname's length.
     id: body.id ?? `humio:${body.ip}:${receivedAt.getTime()}`,
-    source: 'humio',
     type: 'auth.failure',
     severity: body.severity ?? 5,
     description: body.description ?? `Failed logins on ${body.hostname}`,
@@ -30,7 +36,6 @@ export function normalizeHumio(body: z.output<typeof humioBodySchema>, receivedA
     ...(validHost(body.hostname) ? { host: body.hostname } : {}),
     count: body.count ?? 1,
     occurredAt: receivedAt.toISOString(),
-    raw: body,
   };
 }
 

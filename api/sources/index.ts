@@ -1,41 +1,79 @@
 import { type Alert, alertSchema } from '../../domain/alert.ts';
+import { alertTypeFor, boundedRaw, DEFAULT_REDACTED_FIELDS, type SourcePolicy } from '../../domain/sourceMapping.ts';
 import { HttpError, type Issue, validationFailed, zodIssues } from '../errors.ts';
-import { humioBodySchema, normalizeHumio } from './humio.ts';
+import { humio } from './humio.ts';
+import type { AlertSource } from './source.ts';
 
 export const MAX_ALERTS_PER_REQUEST = 1000;
 
-type Normalizer = (item: unknown, receivedAt: Date, path: (string | number)[]) => { alert?: Alert; issues: Issue[] };
+/** Every SIEM body Riposte reads, by the name in `/v1/alerts/<name>`; `generic` is Riposte's own alert shape. */
+export const alertSources: readonly AlertSource[] = [
+  humio,
+];
 
-function validateAlert(candidate: unknown, path: (string | number)[]) {
-  const parsed = alertSchema.safeParse(candidate);
-  return parsed.success ? { alert: parsed.data, issues: [] } : { issues: zodIssues(parsed.error, path) };
+const byName = new Map(alertSources.map((source) => [source.name, source]));
+
+export const SUPPORTED_SOURCES = ['generic', ...byName.keys()];
+
+export function alertSourceNamed(name: string): AlertSource | undefined {
+  return byName.get(name);
 }
 
-const normalizers = new Map<string, Normalizer>(Object.entries({
-  generic: (item, _receivedAt, path) => validateAlert(item, path),
-  humio: (item, receivedAt, path) => {
-    const body = humioBodySchema.safeParse(item);
-    if (!body.success) return { issues: zodIssues(body.error, path) };
-    return validateAlert(normalizeHumio(body.data, receivedAt), path);
-  },
-} satisfies Record<string, Normalizer>));
+export interface NormalizeOptions {
+  /** The policy's `sources`: per source, rule keys to alert types over the stock mapping. */
+  sources?: Readonly<Record<string, SourcePolicy>>;
+  /** Field names kept out of `raw` (domain/sourceMapping.ts). */
+  redact?: readonly string[];
+}
 
-export const SUPPORTED_SOURCES = [...normalizers.keys()];
+interface Normalized {
+  alerts: Alert[];
+  issues: Issue[];
+}
 
-/** One alert or an array of them, all valid, or an HttpError naming every field at fault. */
-export function normalizeAlerts(source: string, body: unknown, receivedAt: Date): Alert[] {
-  const normalize = normalizers.get(source);
-  if (!normalize) throw new HttpError(404, 'unknown_source', `unknown alert source ${JSON.stringify(source.slice(0, 40))}; supported: ${SUPPORTED_SOURCES.join(', ')}`);
+function validated(candidate: unknown, path: (string | number)[], into: Normalized): void {
+  const parsed = alertSchema.safeParse(candidate);
+  if (parsed.success) into.alerts.push(parsed.data);
+  else into.issues.push(...zodIssues(parsed.error, path));
+}
+
+function normalizeGeneric(item: unknown, path: (string | number)[], redact: readonly string[], into: Normalized): void {
+  const record = item !== null && typeof item === 'object' && !Array.isArray(item) ? item as Record<string, unknown> : undefined;
+  const raw = record?.raw;
+  const bounded = record && raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { ...record, raw: boundedRaw(raw, redact) } : item;
+  validated(bounded, path, into);
+}
+
+function normalizeVendor(source: AlertSource, item: unknown, path: (string | number)[], receivedAt: Date, options: NormalizeOptions, into: Normalized): void {
+  const body = source.body.safeParse(item);
+  if (!body.success) {
+    into.issues.push(...zodIssues(body.error, path));
+    return;
+  }
+  const types = options.sources?.[source.name]?.types ?? {};
+  const typeFor = (keys: readonly string[], rule: string) => alertTypeFor(source.name, keys, rule, types, source.stockTypes);
+  for (const event of source.alerts(body.data, { receivedAt, typeFor })) {
+    validated({ ...event.alert, source: source.name, raw: boundedRaw(event.original, options.redact ?? DEFAULT_REDACTED_FIELDS) }, [...path, ...event.path], into);
+  }
+}
+
+/** One body (or an array of bodies) as alerts, all valid, or an HttpError naming every field at fault. */
+export function normalizeAlerts(sourceName: string, body: unknown, receivedAt: Date, options: NormalizeOptions = {}): Alert[] {
+  const source = byName.get(sourceName);
+  if (!source && sourceName !== 'generic') throw new HttpError(404, 'unknown_source', `unknown alert source ${JSON.stringify(sourceName.slice(0, 40))}; supported: ${SUPPORTED_SOURCES.join(', ')}`);
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) throw validationFailed([{ path: '(body)', message: 'no alerts' }]);
-  if (items.length > MAX_ALERTS_PER_REQUEST) throw new HttpError(413, 'too_many_alerts', `at most ${MAX_ALERTS_PER_REQUEST} alerts per request`);
-  const alerts: Alert[] = [];
-  const issues: Issue[] = [];
+  if (items.length > MAX_ALERTS_PER_REQUEST) throw tooMany();
+  const into: Normalized = { alerts: [], issues: [] };
   items.forEach((item, index) => {
-    const result = normalize(item, receivedAt, Array.isArray(body) ? [index] : []);
-    if (result.alert) alerts.push(result.alert);
-    issues.push(...result.issues);
+    const path = Array.isArray(body) ? [index] : [];
+    if (source) normalizeVendor(source, item, path, receivedAt, options, into);
+    else normalizeGeneric(item, path, options.redact ?? DEFAULT_REDACTED_FIELDS, into);
   });
-  if (issues.length > 0) throw validationFailed(issues);
-  return alerts;
+  if (into.issues.length > 0) throw validationFailed(into.issues);
+  if (into.alerts.length === 0) throw validationFailed([{ path: '(body)', message: 'no alerts' }]);
+  if (into.alerts.length > MAX_ALERTS_PER_REQUEST) throw tooMany();
+  return into.alerts;
 }
+
+const tooMany = () => new HttpError(413, 'too_many_alerts', `at most ${MAX_ALERTS_PER_REQUEST} alerts per request`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatDuration, parseDuration } from '../../domain/duration.ts';
 import { DEFAULT_PLAYBOOK_POLICY, playbookPolicy, policySchema, type PolicySnapshot } from '../../domain/policy.ts';
+import { DEFAULT_REDACTED_FIELDS } from '../../domain/sourceMapping.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -23,6 +24,8 @@ describe('policySchema: defaults', () => {
       protect: { users: [], hosts: [], domains: [] },
       approvals: {},
       playbooks: {},
+      sources: {},
+      redactFields: DEFAULT_REDACTED_FIELDS,
       enforcement: { points: ['edl', 'log'], maxActionsPerSecond: 100, retryFailedEvery: 60_000, reconcileEvery: 30_000, notify: ['slack', 'webhook'] },
     });
   });
@@ -165,7 +168,9 @@ describe('policySchema: structure', () => {
   const badValues: ReadonlyArray<[name: string, input: unknown, path: PropertyKey[]]> = [
     ['unknown mode', { playbooks: { 'brute-force': { mode: 'yolo' } } }, ['playbooks', 'brute-force', 'mode']],
     ['unknown notify route', { playbooks: { 'brute-force': { notify: ['slack', 'pager'] } } }, ['playbooks', 'brute-force', 'notify', 1]],
-    ['unknown enforcement point', { enforcement: { points: ['iptables'] } }, ['enforcement', 'points', 0]],
+    ['malformed enforcement point name', { enforcement: { points: ['Ip Tables'] } }, ['enforcement', 'points', 0]],
+    ['malformed source rule key', { sources: { wazuh: { types: { sshd: 'auth.failure' } } } }, ['sources', 'wazuh', 'types', 'sshd']],
+    ['source type outside the alert-type alphabet', { sources: { wazuh: { types: { 'rule:5710': 'Auth Failure' } } } }, ['sources', 'wazuh', 'types', 'rule:5710']],
     ['no enforcement points', { enforcement: { points: [] } }, ['enforcement', 'points']],
     ['allowlist not an array', { allowlist: '10.0.0.0/8' }, ['allowlist']],
   ];

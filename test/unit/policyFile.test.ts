@@ -52,3 +52,12 @@ test('an invalid policy is refused with every field at fault and its reason', as
     return true;
   });
 });
+
+test('a policy naming an enforcement point or an alert source that is not registered is refused, with the known ones', async () => {
+  const points = join(dir, 'points.yaml');
+  await writeFile(points, 'enforcement: { points: [edl, iptabels] }\n');
+  await assert.rejects(loadPolicy(points), /^ {2}enforcement\.points\.1: unknown enforcement point iptabels; known: nftables, edl, log/m);
+  const sources = join(dir, 'sources.yaml');
+  await writeFile(sources, 'sources: { wazuhh: { types: { "rule:5710": auth.failure } } }\n');
+  await assert.rejects(loadPolicy(sources), /^ {2}sources\.wazuhh: unknown alert source; known: humio/m);
+});
