@@ -72,10 +72,21 @@ export function createKeyRing(keys: readonly (string | ApiKeySpec)[]) {
 }
 export type KeyRing = ReturnType<typeof createKeyRing>;
 
-export function presentedKey(req: Request): string | undefined {
-  const header = req.get('authorization');
-  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  return bearer ?? req.get('x-api-key') ?? undefined;
+/** The password of an HTTP Basic `Authorization` header; the user name is not read. */
+function basicPassword(req: Request): string | undefined {
+  const basic = req.get('authorization')?.match(/^Basic\s+(\S+)$/i)?.[1];
+  return basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined;
+}
+
+/**
+ * The API key of a request: a Bearer token, `X-API-Key`, the HTTP Basic password (Graylog's and Wazuh's senders), or,
+ * for SIEMs whose webhooks set no header (Splunk's), the query parameter `key`, which the guard takes from ingest keys only.
+ */
+export function presentedKey(req: Request): { key: string; inUrl: boolean } | undefined {
+  const bearer = req.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  const header = bearer ?? req.get('x-api-key') ?? basicPassword(req);
+  if (header !== undefined) return { key: header, inUrl: false };
+  return typeof req.query.key === 'string' ? { key: req.query.key, inUrl: true } : undefined;
 }
 
 /**
@@ -123,9 +134,7 @@ export function createGuard(options: GuardOptions) {
    */
   function feedTokenPresented(req: Request): boolean {
     if (!tokenDigest) return false;
-    const basic = req.get('authorization')?.match(/^Basic\s+(\S+)$/i)?.[1];
-    const basicPassword = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined;
-    const token = typeof req.query.token === 'string' ? req.query.token : basicPassword;
+    const token = typeof req.query.token === 'string' ? req.query.token : basicPassword(req);
     return token !== undefined && timingSafeEqual(createHash('sha256').update(token).digest(), tokenDigest);
   }
 
@@ -145,10 +154,14 @@ export function createGuard(options: GuardOptions) {
       return next();
     }
 
-    const key = presentedKey(req);
-    const entry = key ? ring.find(key) : undefined;
+    const presented = presentedKey(req);
+    const entry = presented ? ring.find(presented.key) : undefined;
     if (!entry) return next(unauthorized());
     const { spec } = entry;
+    // A URL is written to proxy and SIEM logs: a key found there may send alerts and nothing else.
+    if (presented?.inUrl && (access !== 'ingest' || spec.role !== 'ingest')) {
+      return next(forbidden(`a key in the URL (?key=) is accepted only from a key with role ingest sending alerts; send ${spec.name}'s key in a header`));
+    }
     if (entry.allowFrom) {
       const source = remoteAddress(req);
       if (!source || !entry.allowFrom.some((cidr) => cidrContains(cidr, source))) {

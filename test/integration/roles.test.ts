@@ -82,6 +82,8 @@ describe('roles: every route with every principal', () => {
       { method: 'GET', path: '/v1/feeds/blocklist.txt', needs: 'feed', allowed: [200] },
       { method: 'POST', path: '/v1/alerts', needs: 'ingest', refusedBody: { id: 'r1', source: 'generic', type: 'auth.failure', sourceIp: refusedIp, count: 50 }, allowedBody: () => ({ id: 'info', source: 'generic', type: 'host.info' }), allowed: [202] },
       { method: 'POST', path: '/v1/alerts/humio', needs: 'ingest', refusedBody: { hostname: 'dc01', ip: refusedIp, count: 50 }, allowedBody: humio, allowed: [202] },
+      // Humio has no verification request: the route's own 404 shows the request got past the guard.
+      { method: 'GET', path: '/v1/alerts/humio', needs: 'ingest', allowed: [404] },
       { method: 'GET', path: '/v1/incidents', needs: 'viewer', allowed: [200] },
       { method: 'GET', path: `/v1/incidents/${incident}`, needs: 'viewer', allowed: [200] },
       { method: 'POST', path: `/v1/incidents/${incident}/approve`, needs: 'responder', refusedBody: { comment: 'refused' }, allowedBody: () => malformed, allowed: [400] },
@@ -157,6 +159,23 @@ describe('roles: every route with every principal', () => {
     }
     assert.deepEqual(await messagesTo(incident), historyBefore, 'the allowed requests were sent nothing the routes act on');
     assert.equal(cells.length, rows.length * COLUMNS.length);
+  });
+
+  test('a key as the HTTP Basic password counts as any key; a key in the URL is taken from an ingest key sending alerts only', async () => {
+    const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`splunk:${key}`).toString('base64')}` });
+    const alert = () => ({ hostname: 'dc01', ip: uniqueAddress(), count: 1 });
+    assert.equal((await api.call('POST', '/v1/alerts/humio', alert(), basic(keys.ingest.key))).status, 202);
+    assert.equal((await api.call('GET', '/v1/control', undefined, basic(keys.viewer.key))).status, 200);
+    assert.equal((await api.call('POST', '/v1/alerts/humio', alert(), basic('not-a-key'))).status, 401);
+
+    assert.equal((await api.call('POST', `/v1/alerts/humio?key=${encodeURIComponent(keys.ingest.key)}`, alert(), {})).status, 202);
+    const refusedIp = uniqueAddress();
+    for (const [role, path, body] of [['admin', '/v1/alerts/humio', { hostname: 'dc01', ip: refusedIp, count: 1 }], ['viewer', '/v1/control', undefined], ['ingest', '/v1/control', undefined]] as const) {
+      const r = await api.call(body ? 'POST' : 'GET', `${path}?key=${encodeURIComponent(keys[role].key)}`, body, {});
+      assert.equal(r.status, 403, `${role} ${path}`);
+      assert.match(r.json.message, /a key in the URL \(\?key=\) is accepted only from a key with role ingest sending alerts/);
+    }
+    assert.equal(await exists(`brute-force:${refusedIp}`), false, 'an admin key in the URL started nothing');
   });
 
   test('an ingest key cannot approve; a responder can, and is recorded by its configured name', async () => {
