@@ -35,6 +35,11 @@ export interface PointEnforcement {
 
 export interface BlockAdmission {
   incidentId: string;
+  /**
+   * Names this admission across retries: a retried call (its reply lost under load, or the local attempt giving way to
+   * the remote one) gets the first answer instead of counting the block again. Absent in runs from before it existed.
+   */
+  key?: string;
   /** False when a person approved this block: it is counted, never held back. */
   automatic: boolean;
   maxNewBlocks: number;
@@ -51,7 +56,13 @@ interface ControlCarry {
   killSwitch: Omit<ControlState, 'breaker' | 'enforcement'>;
   breaker: { tripped: boolean; at?: string; by?: string; blockTimes: number[] };
   enforcement?: Record<string, PointEnforcement>;
+  /** Recent admissions by key, oldest first, with when they were decided. */
+  admissions?: [key: string, at: number, result: AdmissionResult][];
 }
+
+/** How long, and how many, admissions are remembered for their retries: far beyond any activity's retry schedule. */
+const ADMISSION_MEMORY_MS = 30 * 60_000;
+const MAX_REMEMBERED_ADMISSIONS = 5_000;
 
 export const setKillSwitchUpdate = defineUpdate<ControlState, [{ paused: boolean; by: string; reason?: string }]>('setKillSwitch');
 /** Admissions in the order given, each deciding on the count the ones before it left. */
@@ -69,6 +80,7 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
   let { killSwitch } = carry;
   const { breaker } = carry;
   const enforcement = carry.enforcement ?? {};
+  const admissions = new Map((carry.admissions ?? []).map(([key, at, result]) => [key, { at, result }]));
   const view = (): ControlState => ({
     ...killSwitch,
     breaker: { tripped: breaker.tripped, recentBlocks: breaker.blockTimes.length, at: breaker.at, by: breaker.by },
@@ -81,7 +93,21 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     killSwitch = { paused, by, reason, at: new Date().toISOString() };
     return view();
   });
-  const admit = ({ automatic, maxNewBlocks, windowMs }: BlockAdmission): AdmissionResult => {
+  const remembered = (key: string | undefined, decide: () => AdmissionResult): AdmissionResult => {
+    if (key === undefined) return decide();
+    const earlier = admissions.get(key);
+    // The first answer went unread (that is why the call came again), so it is given as it was, justTripped included.
+    if (earlier) return earlier.result;
+    const result = decide();
+    const now = Date.now();
+    admissions.set(key, { at: now, result });
+    for (const [old, { at }] of admissions) {
+      if (admissions.size <= MAX_REMEMBERED_ADMISSIONS && at > now - ADMISSION_MEMORY_MS) break;
+      admissions.delete(old);
+    }
+    return result;
+  };
+  const decide = ({ automatic, maxNewBlocks, windowMs }: BlockAdmission): AdmissionResult => {
     const now = Date.now();
     breaker.blockTimes = breaker.blockTimes.filter((at) => at > now - windowMs);
     if (automatic && (breaker.tripped || breaker.blockTimes.length >= maxNewBlocks)) {
@@ -94,7 +120,7 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     if (breaker.blockTimes.length > maxNewBlocks + 1) breaker.blockTimes.splice(0, breaker.blockTimes.length - maxNewBlocks - 1);
     return { admitted: true, justTripped: false };
   };
-  setHandler(admitBlocksUpdate, (admissions) => admissions.map(admit));
+  setHandler(admitBlocksUpdate, (batch) => batch.map((admission) => remembered(admission.key, () => decide(admission))));
   setHandler(resetBreakerUpdate, ({ by }) => {
     Object.assign(breaker, { tripped: false, blockTimes: [], at: new Date().toISOString(), by });
     return view();
@@ -108,5 +134,5 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
   });
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof controlWorkflow>({ killSwitch, breaker, enforcement });
+  await continueAsNew<typeof controlWorkflow>({ killSwitch, breaker, enforcement, admissions: [...admissions].map(([key, { at, result }]) => [key, at, result]) });
 }

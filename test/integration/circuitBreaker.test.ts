@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createWebhookNotifier } from '../../activities/notify/webhookNotifier.ts';
 import type { IncidentState } from '../../domain/incident.ts';
+import { admitBlocksUpdate, type BlockAdmission, controlStateQuery, controlWorkflow } from '../../workflows/control.ts';
 import { statusQuery } from '../../workflows/messages.ts';
+import { controlTaskQueue } from '../../workflows/taskQueues.ts';
 import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
 import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testKey, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
@@ -72,4 +75,26 @@ test(`in auto mode, block ${MAX_NEW_BLOCKS + 1} within the window waits for appr
 
   await incidentReaching(uniqueAddress(), 'contained');
   assert.equal(breakerNotifications().length, 1);
+});
+
+test('an admission sent again under the same key (its reply lost, a retry) is answered as before and counted once', async () => {
+  // A control workflow of its own on this deployment's control queue: the breaker tested above keeps its state.
+  const handle = await riposte.client.workflow.start(controlWorkflow, { workflowId: `admissions-${randomUUID()}`, taskQueue: controlTaskQueue(riposte.taskQueue) });
+  const admission = { incidentId: 'brute-force:2001:db8::a', automatic: true, maxNewBlocks: 2, windowMs: 600_000 };
+  const send = (batch: BlockAdmission[]) => handle.executeUpdate(admitBlocksUpdate, { args: [batch] });
+  try {
+    assert.deepEqual(await send([{ ...admission, key: 'k1' }, { ...admission, key: 'k1' }]), [{ admitted: true, justTripped: false }, { admitted: true, justTripped: false }]);
+    assert.deepEqual(await send([{ ...admission, key: 'k1' }]), [{ admitted: true, justTripped: false }]);
+    assert.equal((await handle.query(controlStateQuery)).breaker?.recentBlocks, 1, 'three sends of one admission count one block');
+    assert.deepEqual(await send([{ ...admission, key: 'k2' }, { ...admission, key: 'k3' }, { ...admission, key: 'k3' }]), [
+      { admitted: true, justTripped: false },
+      { admitted: false, justTripped: true },
+      { admitted: false, justTripped: true },
+    ]);
+    // Runs from before admissions had keys send none: each is counted, as before.
+    assert.deepEqual(await send([admission, admission]), [{ admitted: false, justTripped: false }, { admitted: false, justTripped: false }]);
+    assert.equal((await handle.query(controlStateQuery)).breaker?.recentBlocks, 2);
+  } finally {
+    await handle.terminate('test over');
+  }
 });

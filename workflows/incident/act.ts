@@ -1,4 +1,4 @@
-import { condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { condition, proxyActivities, proxyLocalActivities, uuid4 } from '@temporalio/workflow';
 import type { ActionActivities } from '../../activities/actions.ts';
 import type { ControlActivities } from '../../activities/control.ts';
 import { formatDuration } from '../../domain/duration.ts';
@@ -74,7 +74,7 @@ async function heldBack(incident: Incident): Promise<void> {
 async function admitted(incident: Incident): Promise<boolean> {
   const { circuitBreaker } = incident.input.policy;
   const admission = { incidentId: incident.state.id, maxNewBlocks: circuitBreaker.maxNewBlocks, windowMs: circuitBreaker.window };
-  const first = await admitBlock({ ...admission, automatic: !incident.approvedByPerson });
+  const first = await admitBlock({ ...admission, key: uuid4(), automatic: !incident.approvedByPerson });
   if (first.admitted) return true;
   const limit = `more than ${admission.maxNewBlocks} new blocks in ${formatDuration(admission.windowMs)}`;
   incident.record('circuit_breaker', `${limit}: this block needs a person's approval`);
@@ -83,6 +83,6 @@ async function admitted(incident: Incident): Promise<boolean> {
   }
   if (!(await awaitApproval(incident, [`the circuit breaker tripped (${limit})`], 1))) return false;
   incident.setStatus('containing', 'approved past the circuit breaker');
-  await admitBlock({ ...admission, automatic: false });
+  await admitBlock({ ...admission, key: uuid4(), automatic: false });
   return true;
 }
