@@ -36,6 +36,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'GET', path: '/openapi.json', access: 'public' },
   { method: 'GET', path: '/v1/feeds/blocklist.txt', access: 'feed' },
   { method: 'GET', path: '/v1/feeds/domains.txt', access: 'feed' },
+  { method: 'GET', path: '/v1/feeds/status', access: 'viewer' },
+  { method: 'POST', path: '/v1/feeds/blocklist/release', access: 'admin' },
   { method: 'POST', path: '/v1/alerts', access: 'ingest' },
   { method: 'POST', path: '/v1/alerts/:source', access: 'ingest' },
   { method: 'GET', path: '/v1/alerts/:source', access: 'ingest' },
@@ -57,6 +59,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'POST', path: '/v1/control/pause', access: 'admin' },
   { method: 'POST', path: '/v1/control/resume', access: 'admin' },
   { method: 'POST', path: '/v1/control/breaker/reset', access: 'admin' },
+  { method: 'POST', path: '/v1/simulate', access: 'admin' },
   { method: 'POST', path: '/v1/slack/actions', access: 'slack' },
 ];
 

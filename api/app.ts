@@ -3,7 +3,7 @@ import type { AuditReader } from '../activities/audit/record.ts';
 import express, { type Express } from 'express';
 import type { IncidentInput } from '../domain/incident.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
-import { type ApiKeySpec, createGuard } from './auth.ts';
+import { type ApiKeySpec, createGuard, FEED_TOKEN_CONSUMER, type FeedConsumer } from './auth.ts';
 import { errorHandler, HttpError } from './errors.ts';
 import { alertsRouter } from './routes/alerts.ts';
 import { auditRouter } from './routes/audit.ts';
@@ -13,6 +13,7 @@ import { explainRouter } from './routes/explain.ts';
 import { type BlocklistSource, type DomainFeedSource, feedsRouter } from './routes/feeds.ts';
 import { healthRouter } from './routes/health.ts';
 import { incidentsRouter } from './routes/incidents.ts';
+import { simulateRouter } from './routes/simulate.ts';
 import { type SlackApprovals, slackRouter } from './routes/slack.ts';
 import type { WebhookSecret } from './signature.ts';
 
@@ -25,7 +26,10 @@ export interface AppDeps {
   apiKeys: readonly (ApiKeySpec | string)[];
   /** Secrets of signed webhooks (`X-Riposte-Signature`); their principals are `webhook:<name>`, role ingest. */
   webhookSecrets?: readonly WebhookSecret[];
+  /** RIPOSTE_FEED_TOKEN: one feed consumer without a name of its own. */
   feedToken?: string;
+  /** Firewalls and proxies pulling the feeds, each with a token of its own (principals file `feeds:`). */
+  feedConsumers?: readonly FeedConsumer[];
   /** The Slack app's signing secret and Slack users' principals, for its buttons; absent: POST /v1/slack/actions answers 503. */
   slack?: SlackApprovals;
   maxBodyBytes: number;
@@ -38,6 +42,8 @@ export interface AppDeps {
   links: IncidentInput['links'];
   coalesceWindowMs: number;
   log: (message: string, fields: Record<string, unknown>) => void;
+  /** Each feed fetch and shrink release (the info log); absent: not logged. */
+  feedLog?: (message: string, fields: Record<string, unknown>) => void;
   /** Clock (ms) for rate limits and signature windows; tests move it. */
   now?: () => number;
 }
@@ -48,13 +54,16 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   // Every request meets the role table (api/access.ts) before any router or body parser; routers know no roles.
-  const { guard, jsonBody } = createGuard({ keys: deps.apiKeys, feedToken: deps.feedToken, webhookSecrets: deps.webhookSecrets, now: deps.now });
+  const { guard, jsonBody } = createGuard({ keys: deps.apiKeys, feedToken: deps.feedToken, feedConsumers: deps.feedConsumers, webhookSecrets: deps.webhookSecrets, now: deps.now });
   app.use(guard);
 
   app.use(healthRouter({ client: deps.client }));
-  app.use('/v1/feeds', feedsRouter({ blocklist: deps.blocklist, domainFeed: deps.domainFeed, log: deps.log }));
+  const consumers = [...(deps.feedToken ? [FEED_TOKEN_CONSUMER] : []), ...(deps.feedConsumers ?? []).map((consumer) => consumer.name)];
+  app.use('/v1/feeds', feedsRouter({ blocklist: deps.blocklist, domainFeed: deps.domainFeed, consumers, log: deps.log, feedLog: deps.feedLog }));
   // Slack signs the raw form body, so its route reads the bytes itself, before the JSON parser could consume them.
   app.use(slackRouter({ client: deps.client, slack: deps.slack, maxBodyBytes: deps.maxBodyBytes, now: deps.now, log: deps.log }));
+  // A simulation's export is larger than any alert request, so its route parses its body with a limit of its own.
+  app.use(simulateRouter({ policy: deps.policy, jsonBody }));
   app.use('/v1', jsonBody(deps.maxBodyBytes));
   app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links, coalesceWindowMs: deps.coalesceWindowMs }));
   app.use(incidentsRouter({ client: deps.client }));

@@ -29,11 +29,24 @@ export interface RequestPrincipal extends Principal {
   via: 'api-key' | 'signature';
 }
 
+/** A firewall or proxy that pulls the feeds with a token of its own (the principals file's `feeds:`): only its SHA-256 is kept. */
+export interface FeedConsumer {
+  /** Recorded with every fetch it makes. */
+  name: string;
+  /** Hex SHA-256 of the token's UTF-8 bytes. */
+  sha256: string;
+}
+
+/** The consumer name of RIPOSTE_FEED_TOKEN, which has none of its own; no principals-file name has a colon. */
+export const FEED_TOKEN_CONSUMER = 'env:RIPOSTE_FEED_TOKEN';
+
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: RequestPrincipal;
     /** Set by the guard for a signed webhook until the body has been read and verified. */
     pendingSignature?: PendingSignature;
+    /** The feed consumer whose token the guard accepted. */
+    feedConsumer?: string;
   }
 }
 
@@ -106,7 +119,9 @@ function remoteAddress(req: Request): CanonicalIp | undefined {
 export interface GuardOptions {
   /** Plain strings are RIPOSTE_API_KEYS keys, with role admin. */
   keys: readonly (string | ApiKeySpec)[];
+  /** RIPOSTE_FEED_TOKEN: one consumer without a name of its own. */
   feedToken?: string;
+  feedConsumers?: readonly FeedConsumer[];
   webhookSecrets?: readonly WebhookSecret[];
   /** Clock for rate limits and signature windows; tests move it. */
   now?: () => number;
@@ -126,23 +141,35 @@ export function createGuard(options: GuardOptions) {
   const ring = createKeyRing(options.keys);
   const limiter = createRateLimiter(options.now);
   const signatures = createSignatureVerifier({ secrets: options.webhookSecrets ?? [], now: options.now });
-  const tokenDigest = options.feedToken ? createHash('sha256').update(options.feedToken).digest() : undefined;
+  const feedTokens = [
+    ...(options.feedToken ? [{ name: FEED_TOKEN_CONSUMER, digest: createHash('sha256').update(options.feedToken).digest() }] : []),
+    ...(options.feedConsumers ?? []).map((consumer) => ({ name: consumer.name, digest: Buffer.from(consumer.sha256, 'hex') })),
+  ];
 
   /**
-   * Pulling firewalls authenticate with a feed token (query `token` or the HTTP Basic password, as EDL clients
-   * support) or any API key. Palo Alto stops enforcing its EDL on a 401, so the token is checked and nothing else.
+   * Pulling firewalls authenticate with a feed token of their own (query `token` or the HTTP Basic password, as EDL
+   * clients support) or any API key. Palo Alto stops enforcing its EDL on a 401, so the token is checked and nothing
+   * else. Every token is compared, each in constant time; the consumer's name is what the fetch is recorded under.
    */
-  function feedTokenPresented(req: Request): boolean {
-    if (!tokenDigest) return false;
+  function feedConsumerOf(req: Request): string | undefined {
     const token = typeof req.query.token === 'string' ? req.query.token : basicPassword(req);
-    return token !== undefined && timingSafeEqual(createHash('sha256').update(token).digest(), tokenDigest);
+    if (token === undefined) return undefined;
+    const candidate = createHash('sha256').update(token).digest();
+    let found: string | undefined;
+    for (const { name, digest } of feedTokens) {
+      if (digest.length === candidate.length && timingSafeEqual(candidate, digest) && found === undefined) found = name;
+    }
+    return found;
   }
 
   const guard: RequestHandler = (req, _res, next) => {
     const { access, route } = accessFor(req.method, req.path);
     // The Slack route verifies Slack's signature itself, and the mapped Slack user's role, before it acts.
     if (access === 'public' || access === 'slack') return next();
-    if (access === 'feed' && feedTokenPresented(req)) return next();
+    if (access === 'feed') {
+      req.feedConsumer = feedConsumerOf(req);
+      if (req.feedConsumer !== undefined) return next();
+    }
 
     const signatureHeader = req.get(SIGNATURE_HEADER);
     if (signatureHeader !== undefined) {

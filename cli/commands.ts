@@ -9,6 +9,7 @@ import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts'
 import { importBlocks, readBlockList } from './blockList.ts';
 import type { PointEnforcement } from '../workflows/control.ts';
 import { clean, CliError, UsageError } from './errors.ts';
+import { simulateCommand } from './simulate.ts';
 import {
   type BlockView, type ExplanationView, formatBlocks, formatEnforcement, formatExplanation, formatIncident, formatIncidents, type IncidentListItem, type IncidentView,
 } from './format.ts';
@@ -32,7 +33,7 @@ interface Context {
   print(text: string): void;
 }
 
-interface CommandSpec {
+export interface CommandSpec {
   name: string;
   args: string[];
   summary: string;
@@ -272,6 +273,7 @@ ${MAX_BLOCKS_PER_REQUEST.toLocaleString('en')} a request with the same --reason 
       }
     },
   },
+  simulateCommand,
 ];
 
 const commandByName = new Map(COMMANDS.map((c) => [c.name, c]));
@@ -289,10 +291,9 @@ function usageLine(command: CommandSpec): string {
 }
 
 function commandHelp(command: CommandSpec): string {
-  const rows = Object.entries(optionsOf(command)).map(([name, o]) => {
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    return `  ${flag.padEnd(24)}  ${o.help}`;
-  });
+  const flags = Object.entries(optionsOf(command)).map(([name, o]) => ({ help: o.help, flag: `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}` }));
+  const width = Math.max(24, ...flags.map((f) => f.flag.length));
+  const rows = flags.map(({ flag, help }) => `  ${flag.padEnd(width)}  ${help}`);
   return [`Usage: ${usageLine(command)}`, '', command.description, '', 'Options:', ...rows, ...(command.api ? ['', ENVIRONMENT] : [])].join('\n');
 }
 
@@ -308,8 +309,8 @@ function mainHelp(): string {
   return [
     'Usage: riposte <command> [options]',
     '',
-    'Respond to Riposte incidents from a terminal. Every command but `policy check` goes through the HTTP API,',
-    'so your key\'s role applies and its principal is recorded as the one who acted.',
+    'Respond to Riposte incidents from a terminal. Every command but `policy check` and `simulate` goes through the',
+    'HTTP API, so your key\'s role applies and its principal is recorded as the one who acted.',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${`${c.name} ${c.args.join(' ')}`.padEnd(width)}  ${c.summary}`),

@@ -1,6 +1,6 @@
 /**
- * The `riposte` command. Everything but `policy check` goes through the HTTP API, so the key's role applies and its
- * principal is recorded as the one who acted; `policy check` only reads a file.
+ * The `riposte` command. Everything but `policy check` and `simulate` goes through the HTTP API, so the key's role
+ * applies and its principal is recorded as the one who acted; `policy check` and `simulate` only read files.
  *
  *   npx riposte <command> …                       (package.json "bin" → cli/riposte.mjs, which loads tsx)
  *   node --import tsx cli/riposte.ts <command> …

@@ -3,6 +3,7 @@ import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { cidrField } from './addressFields.ts';
 import { actionNames } from './actions/index.ts';
 import { protectSchema } from './protect.ts';
+import { autoWhenSchema } from './reputation.ts';
 import { DEFAULT_REDACTED_FIELDS, sourcePolicySchema } from './sourceMapping.ts';
 
 export const MODES = ['observe', 'approve', 'auto'] as const;
@@ -107,6 +108,9 @@ const playbookPolicySchema = z.object({
   notify: z.array(z.enum(NOTIFICATION_ROUTES)).default(['slack', 'webhook']),
   // Per-action modes over the playbook's: e.g. tag a host at once (auto) while isolating it waits for a person.
   actionModes: z.record(actionKey(), z.enum(MODES)).default({}),
+  // Approve mode acts at once when the address's reputation says so, e.g. { abuseConfidenceAtLeast: 90 }. Absent from
+  // policies that incidents recorded before it existed, so it has no default.
+  autoWhen: autoWhenSchema.optional(),
   // Impossible travel: faster than this between two logins is flagged; closer than minDistanceKm, or from the
   // trusted ranges (corporate egress, VPN), is never.
   travel: z.object({

@@ -33,9 +33,11 @@ export interface DecisionContext {
 
 /**
  * Decides one planned action. Order matters: what the guard forbids is refused in every mode (fail closed when the
- * guard could not be built); observe mode only records containment; then the reasons a person must look.
+ * guard could not be built); observe mode only records containment; then the reasons a person must look. Approve mode
+ * is waived, as in auto mode, inside an auto-approve window or when the plan says why (`autoBecause`: the reputation
+ * met the policy's autoWhen), never over a mandatory reason.
  */
-export function decideStep(planned: { kind: string; params: unknown; mustApprove?: string }, ctx: DecisionContext): PlanStep {
+export function decideStep(planned: { kind: string; params: unknown; mustApprove?: string; autoBecause?: string }, ctx: DecisionContext): PlanStep {
   const kind = actionKind(planned.kind);
   if (!kind) return refusedStep(planned, `unknown action ${planned.kind}`);
   const parsed = kind.params.safeParse(planned.params);
@@ -48,7 +50,8 @@ export function decideStep(planned: { kind: string; params: unknown; mustApprove
   const mode: Mode = ctx.playbook.actionModes[kind.name] ?? ctx.playbook.mode;
   if (mode === 'observe') return { ...base, disposition: 'would_do' };
   const reasons = mandatoryReasons(kind, params, planned.mustApprove, ctx.policy);
-  if (mode === 'approve' && !(ctx.window && reasons.length === 0)) reasons.unshift(`${kind.name} is in approve mode`);
+  const waived = ctx.window !== undefined || planned.autoBecause !== undefined;
+  if (mode === 'approve' && !(waived && reasons.length === 0)) reasons.unshift(`${kind.name} is in approve mode`);
   if (reasons.length === 0) return { ...base, disposition: 'run' };
   return { ...base, disposition: 'approve', reasons, approvals: approvalsNeeded(kind, params, ctx.policy) };
 }

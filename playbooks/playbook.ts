@@ -1,6 +1,7 @@
 import type { Alert, AlertSummary } from '../domain/alert.ts';
 import type { EntityKind } from '../domain/entity.ts';
 import type { PlaybookPolicy } from '../domain/policy.ts';
+import type { Reputation } from '../domain/reputation.ts';
 
 /** What triage learned, handed to plan(). */
 export interface Facts {
@@ -13,18 +14,22 @@ export interface Facts {
   previousIncidents: number;
   /** Earlier blocks of the entity that ran to expiry within the policy's offence memory (addresses only). */
   priorOffences: number;
+  /** What the reputation providers said of an address; absent when none answered. */
+  reputation?: Reputation;
   /** What a person asked for, for an incident started by hand. */
   request?: { durationMs: number; reason: string };
 }
 
 /**
  * One action of a plan: a kind from domain/actions/ and its parameters, which the kind's schema checks before anything
- * acts. `mustApprove` makes it wait for a person in every mode, with that reason.
+ * acts. `mustApprove` makes it wait for a person in every mode, with that reason. `autoBecause` lets it run at once in
+ * approve mode, for that reason (the policy's `autoWhen` met by the facts); observe mode and `mustApprove` still win.
  */
 export interface PlannedAction {
   kind: string;
   params: Record<string, unknown>;
   mustApprove?: string;
+  autoBecause?: string;
 }
 
 export interface Playbook {

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { AdapterDefinition } from '../activities/adapters.ts';
 import { type ManagerDirectory, managerDirectories } from '../activities/enrich/managerDirectory.ts';
+import { reputationProviders, type ReputationSources } from '../activities/enrich/reputation/index.ts';
+import type { ReputationDefinition, ReputationProvider } from '../activities/enrich/reputation/provider.ts';
 import type { AssetTracker, HostContainment } from '../activities/hosts/hostContainment.ts';
 import { assetTrackers, hostContainments } from '../activities/hosts/index.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
@@ -35,6 +37,35 @@ export function loadAdapters<T>(definitions: readonly AdapterDefinition<T>[], en
   return loaded;
 }
 
+/**
+ * The reputation providers, as loadAdapters builds adapters, keeping why each one is off for the incidents' notes. A
+ * provider that needs no key (RDAP) is on unless its settings turn it off.
+ */
+export function loadReputationSources(env: NodeJS.ProcessEnv, definitions: readonly ReputationDefinition[] = reputationProviders): ReputationSources & { notes: string[] } {
+  const providers: ReputationProvider[] = [];
+  const off: { name: string; reason: string }[] = [];
+  const notes: string[] = [];
+  const turnOff = (name: string, reason: string) => {
+    off.push({ name, reason });
+    notes.push(`${name}: off (${reason})`);
+  };
+  for (const definition of definitions) {
+    if (definition.requires.length > 0 && !definition.requires.some((name) => readVariable(env, name) !== undefined)) {
+      turnOff(definition.name, `${definition.requires.join(' and ')} not set`);
+      continue;
+    }
+    const settings = readSettings(definition, env, definition.requires.length > 0 ? 'is half configured' : 'is misconfigured');
+    const reason = definition.off?.(settings);
+    if (reason !== undefined) {
+      turnOff(definition.name, reason);
+      continue;
+    }
+    providers.push(definition.create(settings));
+    notes.push(`${definition.name}: on (${definition.description})`);
+  }
+  return { providers, off, notes };
+}
+
 /** A definition's settings from the environment (each may come from `NAME_FILE`), or a ConfigError naming each one at fault. */
 export function readSettings<S extends z.ZodObject>(definition: { name: string; settings: S }, env: NodeJS.ProcessEnv, fault = 'is misconfigured'): z.output<S> {
   const values = Object.fromEntries(Object.keys(definition.settings.shape).map((name) => [name, readVariable(env, name)]));
@@ -44,7 +75,7 @@ export function readSettings<S extends z.ZodObject>(definition: { name: string; 
   throw new ConfigError(`${definition.name} ${fault}:\n${lines.join('\n')}`);
 }
 
-function readVariable(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function readVariable(env: NodeJS.ProcessEnv, name: string): string | undefined {
   try {
     return secretFromEnv(env, name);
   } catch (err) {
@@ -61,6 +92,8 @@ export interface ConfiguredResponders {
   managers: ManagerDirectory[];
   /** Teams, e-mail, Mattermost; Slack, the webhook and PagerDuty come from runtime/config.ts. */
   notifiers: Notifier[];
+  /** The reputation providers enrichment asks, and those off with why. */
+  reputation: ReputationSources;
   /** On or off, per adapter, for the start-up log. */
   notes: string[];
 }
@@ -72,6 +105,7 @@ export function loadResponders(env: NodeJS.ProcessEnv): ConfiguredResponders {
   const tickets = loadAdapters(ticketSystems, env);
   const managers = loadAdapters(managerDirectories, env);
   const notifiers = loadAdapters(extraNotifiers, env);
+  const { notes: reputationNotes, ...reputation } = loadReputationSources(env);
   return {
     users: users.adapters,
     containment: containment.adapters,
@@ -79,6 +113,7 @@ export function loadResponders(env: NodeJS.ProcessEnv): ConfiguredResponders {
     tickets: tickets.adapters,
     managers: managers.adapters,
     notifiers: notifiers.adapters,
-    notes: [users, containment, assets, tickets, managers, notifiers].flatMap((loaded) => loaded.notes),
+    reputation,
+    notes: [...[users, containment, assets, tickets, managers, notifiers].flatMap((loaded) => loaded.notes), ...reputationNotes],
   };
 }

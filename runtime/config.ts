@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { ApiKeySpec } from '../api/auth.ts';
+import type { ApiKeySpec, FeedConsumer } from '../api/auth.ts';
 import type { SlackUser } from '../api/routes/slack.ts';
 import type { WebhookSecret } from '../api/signature.ts';
 import { MAIN_TASK_QUEUE } from '../workflows/taskQueues.ts';
@@ -71,7 +71,10 @@ export interface Config {
     principals: ApiKeySpec[];
     principalsFile?: string;
     webhookSecrets: WebhookSecret[];
+    /** RIPOSTE_FEED_TOKEN: one feed consumer without a name of its own. */
     feedToken?: string;
+    /** Firewalls pulling the feeds with tokens of their own, from the principals file's `feeds:`. */
+    feedConsumers: FeedConsumer[];
     /** Slack users who may click the incident message's buttons, as principals of the principals file. */
     slackUsers: SlackUser[];
     /** Present when SLACK_SIGNING_SECRET is set: POST /v1/slack/actions works only then. */
@@ -119,9 +122,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const principalsFile = e.RIPOSTE_PRINCIPALS_FILE ? resolve(e.RIPOSTE_PRINCIPALS_FILE) : existsSync(DEFAULT_PRINCIPALS_FILE) ? resolve(DEFAULT_PRINCIPALS_FILE) : undefined;
   let principals: ApiKeySpec[] = [];
   let slackUsers: SlackUser[] = [];
+  let feedConsumers: FeedConsumer[] = [];
   let webhookSecrets: WebhookSecret[];
   try {
-    if (principalsFile) ({ keys: principals, slackUsers } = parsePrincipals(readPrincipalsFile(principalsFile), principalsFile));
+    if (principalsFile) ({ keys: principals, slackUsers, feeds: feedConsumers } = parsePrincipals(readPrincipalsFile(principalsFile), principalsFile));
     webhookSecrets = parseWebhookSecrets(secretFromEnv(env, 'RIPOSTE_WEBHOOK_SECRETS'));
   } catch (err) {
     throw new ConfigError((err as Error).message);
@@ -155,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       principalsFile,
       webhookSecrets,
       feedToken: secretFromEnv(env, 'RIPOSTE_FEED_TOKEN'),
+      feedConsumers,
       slackUsers,
       slack: slackConfig(env, e.SLACK_RESPONSE_URL_PREFIX),
     },

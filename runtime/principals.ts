@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ROLES } from '../api/access.ts';
-import type { ApiKeySpec } from '../api/auth.ts';
+import type { ApiKeySpec, FeedConsumer } from '../api/auth.ts';
 import type { SlackUser } from '../api/routes/slack.ts';
 import type { WebhookSecret } from '../api/signature.ts';
 import { cidrField } from '../domain/addressFields.ts';
@@ -19,15 +19,20 @@ import { cidrField } from '../domain/addressFields.ts';
  *       burst: 60                  # optional: bucket size, default ratePerMinute
  *   slackUsers:                    # optional: who may click Approve/Reject in Slack, as which key's principal
  *     - { slackUserId: U024BE7LH, principal: alice@example.com }
+ *   feeds:                         # optional: firewalls pulling the feeds, each with a token of its own
+ *     - name: pa-edge-1            # recorded with each fetch; remove the entry and restart the API to revoke
+ *       sha256: 9e0b…              # hex SHA-256 of the token: printf %s "$TOKEN" | sha256sum
  */
 export const PRINCIPAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const nameField = z.string().regex(PRINCIPAL_NAME, 'letters, digits and . _ @ + - (no colon), at most 64 characters');
 
+const sha256Field = (of: string, howTo: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: the hex SHA-256 of the ${of}` : `the hex SHA-256 of the ${of} as a string (quote it if YAML reads it as a number)`) })
+  .regex(/^[0-9a-fA-F]{64}$/, `the hex SHA-256 of the ${of}: 64 hex digits (${howTo})`).transform((v) => v.toLowerCase());
 
 const keySchema = z.object({
   name: nameField,
   role: z.enum(ROLES),
-  sha256: z.string({ error: (issue) => (issue.input === undefined ? 'required: the hex SHA-256 of the key' : 'the hex SHA-256 of the key as a string (quote it if YAML reads it as a number)') }).regex(/^[0-9a-fA-F]{64}$/, 'the hex SHA-256 of the key: 64 hex digits (npx tsx scripts/new-api-key.ts prints it)').transform((v) => v.toLowerCase()),
+  sha256: sha256Field('key', 'npx tsx scripts/new-api-key.ts prints it'),
   allowFrom: z.array(cidrField).min(1, 'list at least one network, or leave allowFrom out').optional(),
   ratePerMinute: z.number().int().min(1).max(1_000_000).optional(),
   burst: z.number().int().min(1).max(1_000_000).optional(),
@@ -41,7 +46,13 @@ const slackUserSchema = z.object({
   principal: nameField,
 }).strict();
 
-export const principalsFileSchema = z.object({ keys: z.array(keySchema), slackUsers: z.array(slackUserSchema).default([]) }).strict().superRefine(({ keys, slackUsers }, ctx) => {
+const feedConsumerSchema = z.object({ name: nameField, sha256: sha256Field('token', 'printf %s "$TOKEN" | sha256sum') }).strict();
+
+export const principalsFileSchema = z.object({
+  keys: z.array(keySchema),
+  slackUsers: z.array(slackUserSchema).default([]),
+  feeds: z.array(feedConsumerSchema).default([]),
+}).strict().superRefine(({ keys, slackUsers, feeds }, ctx) => {
   const names = new Map<string, number>();
   const hashes = new Map<string, number>();
   keys.forEach((key, index) => {
@@ -60,12 +71,26 @@ export const principalsFileSchema = z.object({ keys: z.array(keySchema), slackUs
     if (sameId !== undefined) ctx.addIssue({ code: 'custom', path: ['slackUsers', index, 'slackUserId'], message: `${user.slackUserId} is already mapped by slackUsers[${sameId}]` });
     slackIds.set(user.slackUserId, index);
   });
+  const feedNames = new Map<string, number>();
+  const feedHashes = new Map<string, number>();
+  feeds.forEach((feed, index) => {
+    const sameName = feedNames.get(feed.name.toLowerCase());
+    if (sameName !== undefined) ctx.addIssue({ code: 'custom', path: ['feeds', index, 'name'], message: `the name ${feed.name} is already used by feeds[${sameName}]` });
+    const sameToken = feedHashes.get(feed.sha256);
+    if (sameToken !== undefined) ctx.addIssue({ code: 'custom', path: ['feeds', index, 'sha256'], message: `the same token as feeds[${sameToken}]: each consumer needs its own, so one can be revoked alone` });
+    // A feed token travels in URLs and firewall configurations; an API key there would be exposed with it.
+    const sameKey = hashes.get(feed.sha256);
+    if (sameKey !== undefined) ctx.addIssue({ code: 'custom', path: ['feeds', index, 'sha256'], message: `the same secret as keys[${sameKey}]: a feed token must not also be an API key` });
+    feedNames.set(feed.name.toLowerCase(), index);
+    feedHashes.set(feed.sha256, index);
+  });
 });
 
 export interface Principals {
   keys: ApiKeySpec[];
   /** Each with the role of the key it maps to. */
   slackUsers: SlackUser[];
+  feeds: FeedConsumer[];
 }
 
 export class PrincipalsError extends Error {
@@ -76,7 +101,7 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(top level)';
 }
 
-/** The keys and Slack users of a principals file's text; a PrincipalsError names every field at fault. */
+/** The keys, Slack users and feed consumers of a principals file's text; a PrincipalsError names every field at fault. */
 export function parsePrincipals(text: string, source: string): Principals {
   let document: unknown;
   try {
@@ -89,9 +114,9 @@ export function parsePrincipals(text: string, source: string): Principals {
     const lines = parsed.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
     throw new PrincipalsError(`principals file ${source} is invalid:\n${lines.join('\n')}`);
   }
-  const { keys, slackUsers } = parsed.data;
+  const { keys, slackUsers, feeds } = parsed.data;
   const roles = new Map(keys.map((key) => [key.name, key.role]));
-  return { keys, slackUsers: slackUsers.map((user) => ({ ...user, role: roles.get(user.principal)! })) };
+  return { keys, slackUsers: slackUsers.map((user) => ({ ...user, role: roles.get(user.principal)! })), feeds };
 }
 
 /**

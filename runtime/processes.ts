@@ -1,4 +1,6 @@
 import { startReconcileSchedule } from './reconcileSchedule.ts';
+import { removeStalePollerSchedules, startPollerSchedules } from './pollerSchedules.ts';
+import { loadPollers } from './pollers.ts';
 import { ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
@@ -42,20 +44,28 @@ export type TemporalTarget = Config['temporal'] & { address: string };
 export async function buildWorkers(config: Config, temporal: TemporalTarget, client: Client, policy: PolicySnapshot, logger: Logger): Promise<Worker[]> {
   // Each adapter is on or off with the variables that turn it on, so a missing integration is visible at start-up.
   logger.info('response adapters', { adapters: config.responders.notes });
+  const { file: pollersFile, pollers } = loadPollers();
+  // The same console address the API puts in its incidents' links (runtime/wiring.ts apiApp).
+  const consoleBase = config.api.publicUrl ?? `http://${config.api.host === '0.0.0.0' ? 'localhost' : config.api.host}:${config.api.port}`;
+  const audit = await auditSink(config);
   const workers = await createRiposteWorkers({
     connection: await connectWorker(temporal),
     client,
     namespace: temporal.namespace,
     taskQueue: config.taskQueue,
-    enforcementPoints: enforcementPoints(config, policy),
+    enforcementPoints: enforcementPoints(config, policy, audit),
     maxEnforcementActionsPerSecond: policy.enforcement.maxActionsPerSecond,
     guard: guardOf(policy),
     notifiers: notifiers(config),
     responders: responders(config),
     geoip: await openDbipGeoIp(),
-    audit: await auditSink(config),
+    audit,
+    polling: { pollers, policy, links: { consoleBase, temporalUiBase: config.temporal.uiUrl }, log: logger.info },
   });
   await startReconcileSchedule(client, { taskQueue: config.taskQueue, enforcementTaskQueue: ENFORCEMENT_TASK_QUEUE, policy });
+  await startPollerSchedules(client, { taskQueue: config.taskQueue, pollers });
+  const removed = await removeStalePollerSchedules(client, { taskQueue: config.taskQueue, kept: pollers.map((p) => p.name) });
+  logger.info('pollers', { file: pollersFile ?? null, pollers: pollers.map((p) => `${p.name} (${p.kind}, every ${p.everyMs / 1000}s)`), removed });
   return workers;
 }
 

@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import { type AuditSink, combineAuditSinks, createHttpAuditSink, createJsonlAuditReader, openJsonlAuditSink } from '../activities/audit/index.ts';
 import { EdlFile } from '../activities/enforce/edlFile.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
+import type { PointContext } from '../activities/enforce/pointDefinition.ts';
 import { enforcementPointNamed } from '../activities/enforce/registry.ts';
+import { createNotifyActivities } from '../activities/notify/index.ts';
 import { DomainFeedFile } from '../activities/domains/domainFeedFile.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
 import { createPagerDutyNotifier } from '../activities/notify/pagerdutyNotifier.ts';
@@ -12,20 +14,33 @@ import { createApp } from '../api/app.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
 import type { Responders } from '../workers/riposteWorkers.ts';
-import { readSettings } from './adapters.ts';
+import { readSettings, readVariable } from './adapters.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { dataPaths } from './paths.ts';
 
-/** The systems response actions reach; the domain feed is a file in the data directory, like the address feed. */
+/**
+ * The systems response actions reach, and the reputation providers enrichment asks; the domain feed is a file in the
+ * data directory, like the address feed.
+ */
 export function responders(config: Config): Responders {
-  const { users, containment, assets, tickets, managers } = config.responders;
-  return { users, containment, assets, tickets, managers, domainFeed: new DomainFeedFile(dataPaths(config).domainFeedFile) };
+  const { users, containment, assets, tickets, managers, reputation } = config.responders;
+  return { users, containment, assets, tickets, managers, reputation, domainFeed: new DomainFeedFile(dataPaths(config).domainFeedFile) };
 }
 
 /** Turns configuration into the objects the worker and the API are built from; the one place they are chosen. */
-export function enforcementPoints(config: Config, policy: PolicySnapshot, env: NodeJS.ProcessEnv = process.env): EnforcementPoint[] {
-  const context = { paths: dataPaths(config), allowlist: policy.allowlist.map(canonicalCidr) };
+export function enforcementPoints(config: Config, policy: PolicySnapshot, audit: AuditSink, env: NodeJS.ProcessEnv = process.env): EnforcementPoint[] {
+  const { notifyOperators } = createNotifyActivities({ notifiers: notifiers(config), audit });
+  const context: PointContext = {
+    paths: dataPaths(config),
+    allowlist: policy.allowlist.map(canonicalCidr),
+    variable: (name) => readVariable(env, name),
+    notifyOperators: async (notice) => {
+      const sent = await Promise.allSettled(policy.enforcement.notify.map((route) => notifyOperators({ route, ...notice })));
+      const failed = sent.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
   return policy.enforcement.points.map((name) => {
     // runtime/policyFile.ts refuses a policy naming a point that is not registered.
     const definition = enforcementPointNamed(name)!;
@@ -62,6 +77,8 @@ export function logPrincipals(logger: Logger, config: Config): void {
     principalsFile: principalsFile ?? null,
     keys: principals.map((p) => `${p.name} (${p.role})`),
     webhooks: [...new Set(webhookSecrets.map((w) => `webhook:${w.name}`))],
+    feeds: config.api.feedConsumers.map((consumer) => consumer.name),
+    feedToken: Boolean(config.api.feedToken),
     slackUsers: slackUsers.map((u) => `${u.slackUserId} → ${u.principal} (${u.role})`),
   });
   if (slackUsers.length > 0 && !slack) logger.warn('slackUsers are mapped but SLACK_SIGNING_SECRET is not set: Slack approvals are off');
@@ -76,6 +93,7 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     apiKeys: [...config.api.principals, ...config.api.keys],
     webhookSecrets: config.api.webhookSecrets,
     feedToken: config.api.feedToken,
+    feedConsumers: config.api.feedConsumers,
     slack: config.api.slack && { ...config.api.slack, users: config.api.slackUsers },
     maxBodyBytes: config.api.maxBodyBytes,
     coalesceWindowMs: config.api.coalesceWindowMs,
@@ -85,5 +103,6 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     audit: createJsonlAuditReader(auditFile(config)),
     links: { consoleBase: publicUrl, temporalUiBase: config.temporal.uiUrl ?? temporalUiUrl },
     log: logger.error,
+    feedLog: logger.info,
   });
 }

@@ -9,6 +9,8 @@
  * that reach ticket systems, directories and EDRs record `skipped`.
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,12 +29,15 @@ import { canonicalEntity } from '../domain/entity.ts';
 import type { IncidentInput, IncidentState } from '../domain/incident.ts';
 import { type PolicySnapshot, policySchema } from '../domain/policy.ts';
 import { startDevServer } from '../runtime/devServer.ts';
+import { parsePollers } from '../runtime/pollers.ts';
 import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
 import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
 import { setKillSwitchUpdate } from '../workflows/control.ts';
 import { blockShardOf, blockShardWorkflowId, controlWorkflowId, loginHistoryWorkflowId, offenceHistoryWorkflowId } from '../workflows/ids.ts';
 import type { loginHistoryWorkflow } from '../workflows/logins.ts';
+import { pollerStatusQuery } from '../workflows/poller/messages.ts';
+import { pollerWorkflowId } from '../workflows/poller/ids.ts';
 import type { ReconcileInput } from '../workflows/reconcile.ts';
 import { approveSignal, type LoginSignal, loginsSignal, rejectSignal, statusQuery, verdictUpdate } from '../workflows/messages.ts';
 import { freePort } from '../runtime/freePort.ts';
@@ -265,6 +270,32 @@ async function writeFixtures(histories: Map<string, string>): Promise<void> {
   for (const [name, json] of [...histories].sort()) await writeFile(join(FIXTURES_DIR, name), json);
 }
 
+/** A JSON API the fixture poller reads: two failed logins from one address, at or after `?since`. */
+async function startAlertFeed(): Promise<{ url: string; close(): Promise<void> }> {
+  const alerts = [1, 2].map((n) => ({ id: `fixture-poll-${n}`, source: 'generic', type: 'auth.failure', sourceIp: '203.0.113.91', count: 5, occurredAt: `2024-05-01T12:00:0${n}.000Z` }));
+  const server = createServer((req, res) => {
+    const since = new URL(req.url ?? '/', 'http://feed').searchParams.get('since');
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ data: { alerts: alerts.filter((alert) => !since || alert.occurredAt >= since) } }));
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/alerts`, close: () => new Promise((closed) => server.close(() => closed())) };
+}
+
+/** A schedule's tick, and the poller's state workflow after its first run. */
+async function poller(recorder: Recorder): Promise<void> {
+  const tick = await recorder.client.workflow.start('pollTickWorkflow', { workflowId: 'riposte-poll:fixture', taskQueue: TASK_QUEUE, args: [{ poller: 'fixture', remember: 100, maxPages: 10 }] });
+  await tick.result();
+  await record(recorder, 'pollTickWorkflow', tick);
+  const state = recorder.client.workflow.getHandle(pollerWorkflowId(TASK_QUEUE, 'fixture'));
+  await until('the poll run over', async () => {
+    const status = await state.query(pollerStatusQuery);
+    return status.runs >= 1 && !status.polling ? true : undefined;
+  });
+  await record(recorder, 'pollerWorkflow-first-run', state);
+}
+
 async function main(): Promise<void> {
   const cli = findTemporalBinary('temporal', { explicitPath: process.env.TEMPORAL_CLI_PATH, envPath: process.env.PATH, projectDir });
   if (!cli) throw new Error(NO_TEMPORAL_CLI_HELP);
@@ -278,6 +309,8 @@ async function main(): Promise<void> {
     await registerSearchAttributes(client, 'default');
     const guardPolicy = policyFor('brute-force', {});
     const edl = new EdlFile(join(scratch, 'edl.json'));
+    const feed = await startAlertFeed();
+    const pollers = parsePollers(`pollers:\n  - { name: fixture, kind: http, every: 1h, url: '${feed.url}', items: '$.data.alerts[*]', cursor: { field: occurredAt, param: since } }\n`, 'record-histories', {});
     const workers = await createRiposteWorkers({
       connection: nativeConnection,
       client,
@@ -289,6 +322,7 @@ async function main(): Promise<void> {
       guard: guardOf(guardPolicy),
       notifiers: [],
       geoip: await openDbipGeoIp(),
+      polling: { pollers, policy: guardPolicy, links: LINKS },
     });
     const running = workers.map((worker) => worker.run());
     const recorder: Recorder = { client, blocks: blockShards({ client, taskQueue: TASK_QUEUE, enforcementTaskQueue: `${TASK_QUEUE}-enforcement` }), histories: new Map() };
@@ -306,9 +340,12 @@ async function main(): Promise<void> {
       const control = client.workflow.getHandle(controlWorkflowId(TASK_QUEUE));
       await settled(control);
       await record(recorder, 'controlWorkflow-kill-switch', control);
+      // After the control workflow's recording: the polled alerts' incident would add to its history.
+      await poller(recorder);
     } finally {
       for (const worker of workers) worker.shutdown();
       await Promise.all(running);
+      await feed.close();
     }
     await writeFixtures(recorder.histories);
     log(`wrote ${recorder.histories.size} histories to ${FIXTURES_DIR}`);

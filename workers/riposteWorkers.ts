@@ -19,9 +19,11 @@ import { createEnforcementRate } from '../activities/enforce/enforcementRate.ts'
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
 import { createEnrichActivities } from '../activities/enrich/index.ts';
 import type { GeoIpLookup } from '../activities/enrich/geoip.ts';
+import type { ReputationSources } from '../activities/enrich/reputation/index.ts';
 import { createNotifyActivities } from '../activities/notify/index.ts';
 import type { Notifier } from '../activities/notify/notification.ts';
 import { createOffenceActivities } from '../activities/offences.ts';
+import { createPollActivities, type PollingDeps } from '../activities/poll/index.ts';
 import { controlTaskQueue, ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
 
 export interface RiposteWorkerDeps {
@@ -45,6 +47,8 @@ export interface RiposteWorkerDeps {
    * file plus any SIEM forwarder). One sink per process, shared by both workers. Absent only in tests: nothing is kept.
    */
   audit?: AuditSink;
+  /** The pollers of the pollers file (runtime/pollers.ts), when there is one. */
+  polling?: PollingDeps;
 }
 
 export interface Responders {
@@ -54,6 +58,8 @@ export interface Responders {
   tickets: readonly TicketSystem[];
   managers: readonly ManagerDirectory[];
   domainFeed?: DomainFeed;
+  /** The reputation providers enrichment asks (runtime/adapters.ts `loadReputationSources`). */
+  reputation?: ReputationSources;
 }
 
 const require = createRequire(import.meta.url);
@@ -94,13 +100,14 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
     // Incidents waiting out the kill switch each hold an activity slot while they poll it.
     maxConcurrentActivityTaskExecutions: 1000,
     activities: {
-      ...createEnrichActivities({ geoip: deps.geoip, client: deps.client }),
+      ...createEnrichActivities({ geoip: deps.geoip, client: deps.client, reputation: deps.responders?.reputation }),
       ...blocks,
       ...createIncidentActivities({ client: deps.client, taskQueue: deps.taskQueue }),
       ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
       ...createNotifyActivities({ notifiers: deps.notifiers, audit }),
       ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, audit }),
       ...createControlActivities({ client: deps.client, readKillSwitch }),
+      ...createPollActivities({ client: deps.client, taskQueue: deps.taskQueue, audit, polling: deps.polling }),
     },
   });
   const control = await Worker.create({ ...common, taskQueue: controlTaskQueue(deps.taskQueue), workflowBundle: bundle, maxCachedWorkflows: 2 });

@@ -5,3 +5,5 @@ export { controlWorkflow } from './control.ts';
 export { offenceHistoryWorkflow } from './offences.ts';
 export { loginHistoryWorkflow } from './logins.ts';
 export { reconcileWorkflow } from './reconcile.ts';
+export { pollerWorkflow } from './poller.ts';
+export { pollTickWorkflow } from './pollerTick.ts';

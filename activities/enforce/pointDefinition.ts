@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { CanonicalCidr } from '../../domain/ip.ts';
 import type { EnforcementPoint } from './enforcementPoint.ts';
+import type { PointServices } from './pointServices.ts';
 
-/** What every point may use besides its own settings. */
-export interface PointContext {
+/** What every point may use besides its own settings; tests give a point only the services it uses. */
+export interface PointContext extends Partial<PointServices> {
   /** Files in the data directory that the feed and dry-run points keep. */
   paths: { edlFile: string; dryRunLog: string };
   /** The policy's allowlist, canonical: points that build their own rules check it again inside. */

@@ -1,4 +1,7 @@
+import { crowdsecPoint } from './crowdsecEnforcer.ts';
 import { edlPoint } from './edlEnforcer.ts';
+import { httpFirewallPoint } from './httpFirewallEnforcer.ts';
+import { ipsetPoint } from './ipsetEnforcer.ts';
 import { logPoint } from './logEnforcer.ts';
 import { nftablesPoint } from './nftablesEnforcer.ts';
 import type { EnforcementPointDefinition } from './pointDefinition.ts';
@@ -8,6 +11,9 @@ export const enforcementPointDefinitions: readonly EnforcementPointDefinition[] 
   nftablesPoint,
   edlPoint,
   logPoint,
+  httpFirewallPoint,
+  crowdsecPoint,
+  ipsetPoint,
 ];
 
 export function enforcementPointNamed(name: string): EnforcementPointDefinition | undefined {

@@ -1,4 +1,5 @@
 import type { EntityKind } from '../../domain/entity.ts';
+import { type Reputation, reputationLine } from '../../domain/reputation.ts';
 import { describeFetchError } from '../fetchErrors.ts';
 
 /** How each kind is named to people, e.g. as the label of the entity's field. */
@@ -29,6 +30,8 @@ export interface IncidentNotification {
   /** 1-10 */
   severity: number;
   geo?: { country?: string; city?: string };
+  /** What the reputation providers said of an address (domain/reputation.ts); vendor text, so escaped like the entity. */
+  reputation?: Reputation;
   mode: 'observe' | 'approve' | 'auto';
   /** e.g. 'contained', 'awaiting_approval', 'observed', 'rejected' */
   status: string;
@@ -48,6 +51,7 @@ export function incidentFields(n: IncidentNotification): [label: string, value: 
     ['Alerts', String(n.alertCount)],
     ['Severity', `${n.severity}/10`],
     ['GeoIP', [n.geo?.city, n.geo?.country].filter(Boolean).join(', ') || 'unknown'],
+    ...(n.reputation && Object.keys(n.reputation).length > 0 ? [['Reputation', reputationLine(n.reputation)] as [string, string]] : []),
     ['Mode / status', `${n.mode} / ${n.status}`],
     ['Action', n.action],
   ];

@@ -2,11 +2,17 @@ import { createHash } from 'node:crypto';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { DomainFeedEntry } from '../../activities/domains/domainFeed.ts';
+import type { FeedHold } from '../../activities/enforce/edlFile.ts';
 import type { BlockTarget } from '../../activities/enforce/enforcementPoint.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 
 export interface BlocklistSource {
+  /** What the feed serves: while a shrink is held, the entries it withholds dropping too. */
   read(): Promise<BlockTarget[]>;
+  /** The shrink held back now; absent: the source has no shrink guard. */
+  hold?(): Promise<FeedHold | undefined>;
+  /** Lets the held shrink go out; undefined when nothing is held. */
+  release?(by: string): Promise<FeedHold | undefined>;
 }
 
 export interface DomainFeedSource {
@@ -17,7 +23,19 @@ export interface FeedsDeps {
   blocklist: BlocklistSource;
   /** Absent: `domains.txt` answers 404 `not_configured` (see there). */
   domainFeed?: DomainFeedSource;
+  /** The feed consumers configured (principals file `feeds:`, RIPOSTE_FEED_TOKEN), listed by GET /v1/feeds/status. */
+  consumers?: readonly string[];
   log: (message: string, fields: Record<string, unknown>) => void;
+  /** Each fetch (consumer, feed, status, entries) and each release; the info log. */
+  feedLog?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+interface FeedFetch {
+  at: string;
+  feed: string;
+  status: number;
+  entries: number;
+  from?: string;
 }
 
 /** Not strict: pullers authenticate with `?token=`, which the guard has already checked. */
@@ -26,13 +44,23 @@ const domainsQuery = z.object({ kind: z.enum(['domain', 'url']).optional() });
 /** Canonical URLs always carry their scheme; a domain never contains `://`. */
 const isUrl = (entry: string) => entry.includes('://');
 
+const holdView = (hold: FeedHold) => ({
+  since: new Date(hold.since).toISOString(),
+  withheld: hold.withheld,
+  entries: hold.entries,
+  sample: hold.sample,
+  ...(hold.released ? { released: hold.released } : {}),
+});
+
 /**
  * The lists that firewalls, proxies and DNS firewalls pull: one canonical entry a line, de-duplicated, ETag'd. Every
  * puller keeps its last good list when a fetch fails, but applies whatever a 200 carries, so a list that cannot be
  * read answers 503, never an empty 200 that would lift every block at once.
  */
-export function feedsRouter({ blocklist, domainFeed, log }: FeedsDeps): Router {
+export function feedsRouter({ blocklist, domainFeed, consumers = [], log, feedLog = () => undefined }: FeedsDeps): Router {
   const router = Router();
+  // Per API process: each one knows the fetches it answered. Bounded by the configured consumers and API keys.
+  const lastFetch = new Map<string, FeedFetch>();
 
   async function read<T>(feed: string, source: () => Promise<T>): Promise<T> {
     try {
@@ -43,12 +71,20 @@ export function feedsRouter({ blocklist, domainFeed, log }: FeedsDeps): Router {
     }
   }
 
+  function send(req: Request, res: Response, feed: string, lines: readonly string[]): void {
+    const status = sendList(req, res, lines);
+    const consumer = req.feedConsumer ?? req.principal?.name ?? 'unknown';
+    const fetch: FeedFetch = { at: new Date().toISOString(), feed, status, entries: new Set(lines).size, from: req.socket.remoteAddress };
+    lastFetch.set(consumer, fetch);
+    feedLog('feed fetched', { consumer, ...fetch });
+  }
+
   /**
    * The External Dynamic List of addresses. One target a line: an address, or a range as `network/prefix`, the CIDR
    * form Palo Alto EDLs, Fortinet threat feeds and pfSense URL tables all read.
    */
   router.get('/blocklist.txt', async (req, res) => {
-    sendList(req, res, (await read('blocklist', () => blocklist.read())).map((t) => t.address));
+    send(req, res, 'blocklist', (await read('blocklist', () => blocklist.read())).map((t) => t.address));
   });
 
   /**
@@ -67,23 +103,44 @@ export function feedsRouter({ blocklist, domainFeed, log }: FeedsDeps): Router {
     if (!query.success) throw validationFailed(zodIssues(query.error, ['query']));
     const { kind } = query.data;
     const entries = (await read('domains', () => domainFeed.list())).map((e) => e.entry);
-    sendList(req, res, kind === undefined ? entries : entries.filter((entry) => isUrl(entry) === (kind === 'url')));
+    send(req, res, 'domains', kind === undefined ? entries : entries.filter((entry) => isUrl(entry) === (kind === 'url')));
+  });
+
+  /** The blocklist's shrink guard, and each consumer's last fetch from this API process (null: none seen). */
+  router.get('/status', async (_req, res) => {
+    const hold = await read('blocklist', async () => blocklist.hold?.());
+    const names = [...new Set([...consumers, ...lastFetch.keys()])].sort();
+    res.json({
+      blocklist: { held: hold !== undefined && !hold.released, ...(hold ? { hold: holdView(hold) } : {}) },
+      consumers: names.map((name) => ({ name, configured: consumers.includes(name), lastFetch: lastFetch.get(name) ?? null })),
+    });
+  });
+
+  /** An admin lets a held shrink go out: from the next fetch on, the feed serves the live blocks alone. */
+  router.post('/blocklist/release', async (req, res) => {
+    if (!blocklist.release) throw new HttpError(404, 'not_configured', 'this blocklist has no shrink guard');
+    const by = req.principal?.name ?? 'unknown';
+    const released = await read('blocklist', () => blocklist.release!(by));
+    if (!released) throw new HttpError(409, 'not_held', 'the blocklist feed holds no shrink back');
+    feedLog('feed shrink released', { feed: 'blocklist', by, since: new Date(released.since).toISOString(), withheld: released.withheld });
+    res.json({ released: holdView(released) });
   });
 
   return router;
 }
 
-/** Plain string order: stable for ETags and diffs, and cheap at 100k entries. */
-function sendList(req: Request, res: Response, lines: readonly string[]): void {
+/** Plain string order: stable for ETags and diffs, and cheap at 100k entries. Answers 200 or 304. */
+function sendList(req: Request, res: Response, lines: readonly string[]): number {
   const sorted = [...new Set(lines)].sort();
   const body = sorted.length > 0 ? `${sorted.join('\n')}\n` : '';
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   res.set({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache', ETag: etag });
   if (unchanged(req.get('if-none-match'), etag)) {
     res.status(304).end();
-    return;
+    return 304;
   }
   res.send(body);
+  return 200;
 }
 
 /**

@@ -1,14 +1,26 @@
 import { type Alert, alertSchema } from '../../domain/alert.ts';
 import { alertTypeFor, boundedRaw, DEFAULT_REDACTED_FIELDS, type SourcePolicy } from '../../domain/sourceMapping.ts';
 import { HttpError, type Issue, validationFailed, zodIssues } from '../errors.ts';
+import { elastic } from './elastic.ts';
+import { graylog } from './graylog.ts';
 import { humio } from './humio.ts';
+import { okta } from './okta.ts';
+import { sentinel } from './sentinel.ts';
 import type { AlertSource } from './source.ts';
+import { splunk } from './splunk.ts';
+import { wazuh } from './wazuh.ts';
 
 export const MAX_ALERTS_PER_REQUEST = 1000;
 
 /** Every SIEM body Riposte reads, by the name in `/v1/alerts/<name>`; `generic` is Riposte's own alert shape. */
 export const alertSources: readonly AlertSource[] = [
   humio,
+  elastic,
+  splunk,
+  wazuh,
+  graylog,
+  okta,
+  sentinel,
 ];
 
 const byName = new Map(alertSources.map((source) => [source.name, source]));

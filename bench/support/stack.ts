@@ -54,7 +54,7 @@ export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts' | 'be
   // --expose-gc and the preload let the bench collect garbage before reading RSS; nothing else changes.
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/support/gcOnSignal.mjs', entry], {
     cwd: projectDir,
-    env: { ...process.env, RIPOSTE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, RIPOSTE_LOG_LEVEL: 'warn', RIPOSTE_RDAP: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -7,6 +7,7 @@ import type { UserDirectory } from '../../activities/users/userDirectory.ts';
 import type { EntityKind } from '../entity.ts';
 import type { CompiledProtection } from '../protect.ts';
 import type { CanonicalCidr } from '../ip.ts';
+import type { Reputation } from '../reputation.ts';
 
 /** What an incident tells the systems it acts on: enough for a ticket, a notification or an audit line. */
 export interface IncidentBrief {
@@ -22,6 +23,8 @@ export interface IncidentBrief {
   /** One sentence on what is being done or was done. */
   summary: string;
   geo?: { country?: string; city?: string };
+  /** What the reputation providers said of an address (domain/reputation.ts). */
+  reputation?: Reputation;
   links: { incident?: string; temporalUi?: string };
   /** For audit records and the block workflow: the policy version, sample alerts, who authorised it, where blocks go. */
   policyVersion: string;
@@ -34,9 +37,10 @@ export interface IncidentBrief {
 
 /** What the notifiers are told of an incident: its brief, with the summary as the action, and whom to reach directly. */
 export function notificationOf(incident: IncidentBrief, direct: { recipients?: string[]; slackMentions?: string[] } = {}): IncidentNotification {
-  const { id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, summary, links } = incident;
+  const { id, playbook, title, entity, entityKind, alertCount, severity, geo, reputation, mode, status, summary, links } = incident;
   return {
     incidentId: id, playbook, title, entity, entityKind, alertCount, severity, geo, mode, status, action: summary, links,
+    ...(reputation ? { reputation } : {}),
     ...(direct.recipients?.length ? { recipients: direct.recipients } : {}),
     ...(direct.slackMentions?.length ? { slackMentions: direct.slackMentions } : {}),
   };

@@ -112,10 +112,11 @@ export class Incident {
   }
 
   brief(summary: string): IncidentBrief {
-    const { id, playbook, entity, entityKind, alertCount, maxSeverity, mode, status, geo } = this.state;
+    const { id, playbook, entity, entityKind, alertCount, maxSeverity, mode, status, geo, reputation } = this.state;
     const { consoleBase, temporalUiBase } = this.input.links;
     return {
       id, playbook, entity, entityKind, alertCount, severity: maxSeverity, mode, status, summary, geo,
+      ...(reputation ? { reputation } : {}),
       title: this.playbook.title(entity),
       links: {
         incident: consoleBase ? `${consoleBase}/v1/incidents/${encodeURIComponent(id)}` : undefined,

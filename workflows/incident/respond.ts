@@ -1,5 +1,5 @@
-import { activeWindow } from '../../domain/autoApproveWindow.ts';
-import { decideStep, type PlanStep, responseStatus, responseSummary } from '../../domain/responsePlan.ts';
+import { approvalWait, decidePlan } from '../../domain/incidentDecision.ts';
+import { type PlanStep, responseStatus, responseSummary } from '../../domain/responsePlan.ts';
 import type { Facts } from '../../playbooks/playbook.ts';
 import { awaitApproval } from './approval.ts';
 import { runAlongside, runSteps } from './act.ts';
@@ -17,11 +17,11 @@ export async function respond(incident: Incident): Promise<void> {
   const steps = decide(incident, await gatherFacts(incident));
   const now = steps.filter((s) => s.disposition === 'run');
   const held = steps.filter((s) => s.disposition === 'approve');
+  const wait = approvalWait(steps);
   // Tickets and messages go alongside containment, never in its way: each containment step still waits its turn.
   const [ran] = await Promise.all([runSteps(incident, now.filter((s) => s.containment)), runAlongside(incident, now.filter((s) => !s.containment))]);
-  if (ran && held.length > 0) {
-    const approvals = Math.max(...held.map((s) => s.approvals));
-    if (await awaitApproval(incident, [...new Set(held.flatMap((s) => s.reasons))], approvals)) await runSteps(incident, held);
+  if (ran && wait) {
+    if (await awaitApproval(incident, wait.reasons, wait.approvals)) await runSteps(incident, held);
     else for (const step of held) incident.addAction({ kind: step.kind, target: step.target, params: step.params, detail: step.description, outcome: 'denied', idempotencyKey: step.idempotencyKey });
   }
   if (incident.falsePositive) {
@@ -36,13 +36,12 @@ export async function respond(incident: Incident): Promise<void> {
 /** The playbook's plan, each action decided by the policy; refusals and observe-mode actions are recorded at once. */
 function decide(incident: Incident, facts: Facts): PlanStep[] {
   const { input, policy, state } = incident;
-  const window = policy.mode === 'approve' ? activeWindow(policy.autoApproveWindows, policy.timeZone, Date.now()) : undefined;
-  const context = { incidentId: state.id, policy: input.policy, playbook: policy, guard: guardOf(input.policy), window: window?.text };
-  const steps = incident.playbook.plan(facts, policy).map((planned) => decideStep(planned, context));
+  const context = { incidentId: state.id, policy: input.policy, playbook: policy, guard: guardOf(input.policy), at: Date.now() };
+  const { steps, autoApprovedBy } = decidePlan(incident.playbook.plan(facts, policy), context);
   incident.steps = steps;
   state.plan = steps.map((s) => s.description);
-  if (window && steps.some((s) => s.disposition === 'run' && s.containment)) {
-    state.approval = { decision: 'approved', by: 'automation', comment: `auto-approved by window ${window.text} (${policy.timeZone})`, at: new Date().toISOString() };
+  if (autoApprovedBy) {
+    state.approval = { decision: 'approved', by: 'automation', comment: `auto-approved by window ${autoApprovedBy} (${policy.timeZone})`, at: new Date().toISOString() };
     incident.record('auto_approved', state.approval.comment);
   }
   for (const step of steps) {

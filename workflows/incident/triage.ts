@@ -1,6 +1,8 @@
 import { condition, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EnrichActivities } from '../../activities/enrich/index.ts';
 import type { OffenceActivities } from '../../activities/offences.ts';
+import { thresholdsMet } from '../../domain/incidentDecision.ts';
+import { autoWhenMet, type ReputationFindings, type ReputationNote, reputationLine } from '../../domain/reputation.ts';
 import type { Facts } from '../../playbooks/playbook.ts';
 import { INCIDENT_ACTIVITY_OPTIONS } from '../activityOptions.ts';
 import { rootCauseMessage } from '../failures.ts';
@@ -32,11 +34,27 @@ async function readHistory(incident: Incident): Promise<void> {
   }
 }
 
+/**
+ * What the reputation providers said, kept for plan() and for people, and the providers that said nothing with why
+ * (no key, rate limited, failed). Only the timeline and the state change: no command, so older histories replay.
+ */
+function noteReputation(incident: Incident, { reputation, notes }: ReputationFindings): void {
+  if (Object.keys(reputation).length > 0) {
+    incident.state.reputation = reputation;
+    incident.record('reputation', reputationLine(reputation));
+    const auto = autoWhenMet(incident.policy.autoWhen, reputation);
+    if (auto) incident.record('reputation_meets_auto_when', auto);
+  }
+  const listed = (outcome: ReputationNote['outcome']) => notes.filter((n) => n.outcome === outcome).map((n) => `${n.provider}: ${n.reason}`).join('; ');
+  if (notes.some((n) => n.outcome === 'skipped')) incident.record('reputation_skipped', listed('skipped'));
+  if (notes.some((n) => n.outcome === 'failed')) incident.record('reputation_failed', listed('failed'));
+}
+
 /** Alerts below the thresholds are watched for one review window; false when the window ends below them. */
 export async function thresholdsReached(incident: Incident): Promise<boolean> {
-  const { minAlerts, minSeverity } = incident.policy.thresholds;
   const state = incident.state;
-  const met = () => state.alertCount >= minAlerts && state.maxSeverity >= minSeverity;
+  const { minAlerts, minSeverity } = incident.policy.thresholds;
+  const met = () => thresholdsMet(incident.policy.thresholds, state);
   if (met()) return true;
   incident.setStatus('watching', `waiting for ${minAlerts} alerts of severity ${minSeverity} or more`);
   if (!(await condition(met, incident.policy.reviewWindow))) {
@@ -57,6 +75,7 @@ export async function gatherFacts(incident: Incident): Promise<Facts> {
     state.geo = enrichment.geo;
     if (!fromHistory) state.previousIncidents = enrichment.previousIncidents;
     incident.record('enriched', [enrichment.geo?.country, enrichment.geo?.city].filter(Boolean).join(', ') || 'no GeoIP data');
+    if (enrichment.reputation) noteReputation(incident, enrichment.reputation);
   } catch (err) {
     incident.record('enrichment_failed', rootCauseMessage(err));
   }
@@ -77,6 +96,7 @@ export async function gatherFacts(incident: Incident): Promise<Facts> {
     geo: state.geo,
     previousIncidents: state.previousIncidents ?? 0,
     priorOffences: state.priorOffences ?? 0,
+    ...(state.reputation ? { reputation: state.reputation } : {}),
     ...(incident.input.request ? { request: incident.input.request } : {}),
   };
 }
