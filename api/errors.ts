@@ -1,6 +1,7 @@
 import { isGrpcDeadlineError, isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler } from 'express';
 import type { ZodError } from 'zod';
+import { fieldPath } from '../domain/fieldPath.ts';
 
 export interface Issue {
   path: string;
@@ -15,16 +16,13 @@ export class HttpError extends Error {
 }
 
 export function zodIssues(error: ZodError, prefix: (string | number)[] = []): Issue[] {
-  return error.issues.map((issue) => ({ path: formatPath([...prefix, ...issue.path]), message: issue.message }));
+  return error.issues.map((issue) => ({ path: fieldPath([...prefix, ...issue.path], '(body)'), message: issue.message }));
 }
 
 export function validationFailed(issues: Issue[]): HttpError {
   return new HttpError(400, 'validation_failed', 'the request body is not valid', issues);
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(body)';
-}
 
 const GRPC_UNAVAILABLE = 14;
 

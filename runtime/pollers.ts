@@ -7,6 +7,7 @@ import { pollerKinds } from '../activities/poll/registry.ts';
 import { alertSourceNamed, SUPPORTED_SOURCES } from '../api/sources/index.ts';
 import { DURATION_PATTERN, parseDuration } from '../domain/duration.ts';
 import { secretFromEnv } from './secrets.ts';
+import { fieldPath } from '../domain/fieldPath.ts';
 
 /**
  * The pollers file (`RIPOSTE_POLLERS_FILE`, default `config/pollers.yaml` when it exists), for SIEMs that cannot
@@ -66,9 +67,6 @@ export class PollersError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(top level)';
-}
 
 /** The pollers of a pollers file's text, each auth header read from the environment; every field at fault named. */
 export function parsePollers(text: string, source: string, env: NodeJS.ProcessEnv): ConfiguredPoller[] {
@@ -79,7 +77,7 @@ export function parsePollers(text: string, source: string, env: NodeJS.ProcessEn
     throw new PollersError(`pollers file ${source}: not valid YAML: ${(err as Error).message}`);
   }
   const parsed = fileSchema.safeParse(document ?? {});
-  const issues = parsed.success ? [] : parsed.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+  const issues = parsed.success ? [] : parsed.error.issues.map((issue) => `  ${fieldPath(issue.path)}: ${issue.message}`);
   const entries = (parsed.success ? parsed.data.pollers : []) as PollerEntry[];
   const names = new Map<string, number>();
   const pollers = entries.map((entry, index) => {

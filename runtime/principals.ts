@@ -5,6 +5,7 @@ import type { ApiKeySpec, FeedConsumer } from '../api/auth.ts';
 import type { SlackUser } from '../api/routes/slack.ts';
 import type { WebhookSecret } from '../api/signature.ts';
 import { cidrField } from '../domain/addressFields.ts';
+import { fieldPath } from '../domain/fieldPath.ts';
 
 /**
  * The principals file (`RIPOSTE_PRINCIPALS_FILE`, default `config/principals.yaml` when it exists): API keys with a
@@ -97,9 +98,6 @@ export class PrincipalsError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(top level)';
-}
 
 /** The keys, Slack users and feed consumers of a principals file's text; a PrincipalsError names every field at fault. */
 export function parsePrincipals(text: string, source: string): Principals {
@@ -111,7 +109,7 @@ export function parsePrincipals(text: string, source: string): Principals {
   }
   const parsed = principalsFileSchema.safeParse(document ?? {});
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+    const lines = parsed.error.issues.map((issue) => `  ${fieldPath(issue.path)}: ${issue.message}`);
     throw new PrincipalsError(`principals file ${source} is invalid:\n${lines.join('\n')}`);
   }
   const { keys, slackUsers, feeds } = parsed.data;

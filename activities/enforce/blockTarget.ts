@@ -24,3 +24,14 @@ export function assertNotAllowlisted(target: CanonicalCidr, allowlist: readonly 
   const what = target.text.includes('/') ? `${target.text} covers addresses allowlisted by` : `${target.text} is allowlisted by`;
   throw ApplicationFailure.nonRetryable(`${what} ${hit.text}`, 'AllowlistViolation');
 }
+
+/**
+ * A block as a point that builds its own rules receives it, checked again inside the point whatever the workflow
+ * decided: its one canonical spelling, clear of the allowlist, and an expiry it can compute with.
+ */
+export function checkedBlock({ address, expiresAt }: { address: string; expiresAt: number }, allowlist: readonly CanonicalCidr[]): CanonicalCidr {
+  const target = canonicalTarget(address);
+  assertNotAllowlisted(target, allowlist);
+  if (!Number.isFinite(expiresAt)) throw ApplicationFailure.nonRetryable('expiresAt must be a finite epoch time', 'InvalidExpiry');
+  return target;
+}

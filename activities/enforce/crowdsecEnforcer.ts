@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { setImmediate } from 'node:timers';
 import { z } from 'zod';
 import { type CanonicalCidr, canonicalCidr } from '../../domain/ip.ts';
 import { endpoint } from '../hosts/hostNames.ts';
 import { VENDOR_REJECTED, vendorRequest, type VendorResponse } from '../vendorHttp.ts';
-import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
+import { canonicalTarget, checkedBlock } from './blockTarget.ts';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
+import { groupCommit } from './groupCommit.ts';
 import { enforcementPointDefinition } from './pointDefinition.ts';
 
 const LABEL = 'crowdsec';
@@ -249,37 +249,15 @@ export function createCrowdsecEnforcer(options: CrowdsecEnforcerOptions): Enforc
     });
   }
 
-  // Group commit: calls that arrive while a batch is under way wait and share the next one.
-  const pending: Operation[] = [];
-  let draining = false;
-  function enqueue(target: CanonicalCidr, expiresAt?: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      pending.push({ target, expiresAt, resolve, reject });
-      if (draining) return;
-      draining = true;
-      setImmediate(() => {
-        void (async () => {
-          try {
-            while (pending.length > 0) {
-              const batch = pending.splice(0, pending.length);
-              // sync settles every call itself; a fault of its own must not leave a caller waiting for ever.
-              await sync(batch).catch((err: unknown) => batch.forEach((op) => op.reject(err)));
-            }
-          } finally {
-            draining = false;
-          }
-        })();
-      });
-    });
-  }
+  // Group commit: calls that arrive while a batch is under way wait and share the next one; sync settles each call.
+  const batched = groupCommit<Operation>({ commit: sync });
+  const enqueue = (target: CanonicalCidr, expiresAt?: number) => batched({ target, expiresAt });
 
   return {
     name: 'crowdsec',
 
     async apply({ address, expiresAt }: BlockTarget) {
-      const target = canonicalTarget(address);
-      assertNotAllowlisted(target, options.allowlist);
-      if (!Number.isFinite(expiresAt)) throw ApplicationFailure.nonRetryable('expiresAt must be a finite epoch time', 'InvalidExpiry');
+      const target = checkedBlock({ address, expiresAt }, options.allowlist);
       return enqueue(target, expiresAt);
     },
 

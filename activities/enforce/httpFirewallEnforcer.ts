@@ -1,7 +1,6 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { CanonicalCidr } from '../../domain/ip.ts';
-import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
+import { canonicalTarget, checkedBlock } from './blockTarget.ts';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
 import { createTemplateClient } from './httpFirewallClient.ts';
 import { createRulesFirewall } from './httpFirewallRules.ts';
@@ -33,9 +32,7 @@ export function createHttpFirewallEnforcer(options: HttpFirewallOptions): Enforc
   return {
     name: 'http',
     async apply({ address, expiresAt }: BlockTarget) {
-      const target = canonicalTarget(address);
-      assertNotAllowlisted(target, options.allowlist);
-      if (!Number.isFinite(expiresAt)) throw ApplicationFailure.nonRetryable('expiresAt must be a finite epoch time', 'InvalidExpiry');
+      const target = checkedBlock({ address, expiresAt }, options.allowlist);
       await firewall.apply(target, expiresAt);
     },
     async remove(address: string) {

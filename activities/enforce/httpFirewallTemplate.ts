@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { placeholdersIn, stringsIn } from './placeholders.ts';
+import { fieldPath } from '../../domain/fieldPath.ts';
 
 /**
  * The template of an HTTP firewall (docs/integrations/http-firewall.md): how to block, find, unblock and list targets
@@ -168,9 +169,6 @@ function checkPlaceholders(template: HttpFirewallTemplate): { path: Path; messag
   return issues;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(top level)';
-}
 
 /** A template's text checked whole: every fault named with its field path, none sent to a firewall. */
 export function parseHttpFirewallTemplate(text: string, source: string): HttpFirewallTemplate {
@@ -183,7 +181,7 @@ export function parseHttpFirewallTemplate(text: string, source: string): HttpFir
   const parsed = httpFirewallTemplateSchema.safeParse(document ?? {});
   const issues = parsed.success ? checkPlaceholders(parsed.data) : parsed.error.issues;
   if (!parsed.success || issues.length > 0) {
-    throw new HttpFirewallTemplateError(`HTTP firewall template ${source} is invalid:\n${issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`).join('\n')}`);
+    throw new HttpFirewallTemplateError(`HTTP firewall template ${source} is invalid:\n${issues.map((issue) => `  ${fieldPath(issue.path)}: ${issue.message}`).join('\n')}`);
   }
   return parsed.data;
 }

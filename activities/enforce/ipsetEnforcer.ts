@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { setImmediate } from 'node:timers';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { type CanonicalCidr, canonicalCidr, type IpFamily } from '../../domain/ip.ts';
-import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
+import { canonicalTarget, checkedBlock } from './blockTarget.ts';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
+import { groupCommit } from './groupCommit.ts';
 import { enforcementPointDefinition } from './pointDefinition.ts';
 
 /** Riposte's two sets, one per family: `hash:net` holds addresses and ranges side by side, each with its own timeout. */
@@ -157,36 +157,13 @@ export function createIpsetEnforcer(options: IpsetEnforcerOptions): EnforcementP
     return ensured;
   }
 
-  const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
-  const pending: Operation[] = [];
-  let draining = false;
-
   // Group commit, as the nftables point does: calls that arrive while a restore runs share the next one.
-  function enqueue(target: CanonicalCidr, expiresAt?: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      pending.push({ target, expiresAt, resolve, reject });
-      if (draining) return;
-      draining = true;
-      setImmediate(() => void drain());
-    });
-  }
-
-  async function drain(): Promise<void> {
-    try {
-      while (pending.length > 0) {
-        const ops = pending.splice(0, maxBatch);
-        try {
-          await ensure();
-        } catch (err) {
-          for (const op of ops) op.reject(err);
-          continue;
-        }
-        await commit(ops, false);
-      }
-    } finally {
-      draining = false;
-    }
-  }
+  const batched = groupCommit<Operation>({
+    maxBatch: Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH)),
+    prepare: ensure,
+    commit: (ops) => commit(ops, false),
+  });
+  const enqueue = (target: CanonicalCidr, expiresAt?: number) => batched({ target, expiresAt });
 
   /**
    * `ipset restore` stops at the first line it cannot carry out, having done the lines before it. Every line is
@@ -223,9 +200,7 @@ export function createIpsetEnforcer(options: IpsetEnforcerOptions): EnforcementP
     name: 'ipset',
 
     async apply({ address, expiresAt }: BlockTarget) {
-      const target = canonicalTarget(address);
-      assertNotAllowlisted(target, options.allowlist);
-      if (!Number.isFinite(expiresAt)) throw ApplicationFailure.nonRetryable('expiresAt must be a finite epoch time', 'InvalidExpiry');
+      const target = checkedBlock({ address, expiresAt }, options.allowlist);
       if (target.prefix === 0) throw ApplicationFailure.nonRetryable('ipset hash:net sets cannot hold a /0 network', 'InvalidAddress');
       return enqueue(target, expiresAt);
     },

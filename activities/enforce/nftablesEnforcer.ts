@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { setImmediate } from 'node:timers';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { CanonicalCidr } from '../../domain/ip.ts';
-import { assertNotAllowlisted, canonicalTarget } from './blockTarget.ts';
+import { canonicalTarget, checkedBlock } from './blockTarget.ts';
 import type { BlockTarget, EnforcementPoint } from './enforcementPoint.ts';
 import { isRangeSet, layoutText, type NftSet, setFor, setNamed, targetOf } from './nftablesLayout.ts';
+import { groupCommit } from './groupCommit.ts';
 import { enforcementPointDefinition } from './pointDefinition.ts';
 
 export interface NftablesOptions {
@@ -145,39 +145,15 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
     return { text: `${lines.join('\n')}\n`, made: [...made.values()] };
   }
 
-  // Group commit: calls that arrive while a transaction runs wait in `pending`, and the next transaction carries all
-  // of them (up to maxBatch) in one `nft -f`. Each element's add/delete/add is safe whatever the set holds, and calls
-  // on one target keep their order, so a batch ends in the same state as the calls made one by one.
-  const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
-  const pending: Operation[] = [];
-  let draining = false;
-
-  function enqueue(target: CanonicalCidr, expiresAt?: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      pending.push({ target, set: setFor(target), expiresAt, resolve, reject });
-      if (draining) return;
-      draining = true;
-      // Starting on the next turn of the event loop lets calls that arrive together share the first transaction too.
-      setImmediate(() => void drain());
-    });
-  }
-
-  async function drain(): Promise<void> {
-    try {
-      while (pending.length > 0) {
-        const ops = pending.splice(0, maxBatch);
-        try {
-          await ensure();
-        } catch (err) {
-          for (const op of ops) op.reject(err);
-          continue;
-        }
-        await commit(ops, false);
-      }
-    } finally {
-      draining = false;
-    }
-  }
+  // Group commit: the next transaction carries every call waiting (up to maxBatch) in one `nft -f`. Each element's
+  // add/delete/add is safe whatever the set holds, and calls on one target keep their order, so a batch ends in the
+  // same state as the calls made one by one.
+  const batched = groupCommit<Operation>({
+    maxBatch: Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH)),
+    prepare: ensure,
+    commit: (ops) => commit(ops, false),
+  });
+  const enqueue = (target: CanonicalCidr, expiresAt?: number) => batched({ target, set: setFor(target), expiresAt });
 
   async function transact(ops: Operation[], retry: boolean): Promise<unknown> {
     const start = performance.now();
@@ -235,9 +211,7 @@ export function createNftablesEnforcer(options: NftablesEnforcerOptions): Enforc
     name: 'nftables',
 
     async apply({ address, expiresAt }: BlockTarget) {
-      const target = canonicalTarget(address);
-      assertNotAllowlisted(target, options.allowlist);
-      if (!Number.isFinite(expiresAt)) throw ApplicationFailure.nonRetryable('expiresAt must be a finite epoch time', 'InvalidExpiry');
+      const target = checkedBlock({ address, expiresAt }, options.allowlist);
       if ((expiresAt - Date.now()) / 1000 > MAX_TIMEOUT_S) throw ApplicationFailure.nonRetryable(`expiry is beyond the kernel's ${MAX_TIMEOUT_S}s timeout limit`, 'InvalidExpiry');
       return enqueue(target, expiresAt);
     },

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { type RequestHandler, Router } from 'express';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { enforcementPointDefinitions, enforcementPointNamed } from '../../activities/enforce/registry.ts';
+import { fieldPath } from '../../domain/fieldPath.ts';
 import { type PolicySnapshot, policySchema } from '../../domain/policy.ts';
 import { type Normalizer, startReplay } from '../../domain/simulation/replay.ts';
-import { playbooks } from '../../playbooks/index.ts';
 import { HttpError, type Issue, validationFailed, zodIssues } from '../errors.ts';
-import { alertSourceNamed, alertSources, normalizeAlerts, SUPPORTED_SOURCES } from '../sources/index.ts';
+import { unregisteredNames } from '../policyNames.ts';
+import { normalizeAlerts, SUPPORTED_SOURCES } from '../sources/index.ts';
 
 /** The simulation shares the API process with ingest; larger exports go to `riposte simulate`. */
 export const MAX_SIMULATED_BODIES = 10_000;
@@ -47,12 +47,7 @@ function policyFrom(value: string | Record<string, unknown>, field: 'policy' | '
   }
   const parsed = policySchema.safeParse(document);
   if (!parsed.success) throw refused(zodIssues(parsed.error, [field]));
-  const known = playbooks.map((p) => p.name);
-  const issues: Issue[] = [
-    ...Object.keys(parsed.data.playbooks).filter((name) => !known.includes(name)).map((name) => ({ path: `${field}.playbooks.${name}`, message: `unknown playbook; known: ${known.join(', ')}` })),
-    ...parsed.data.enforcement.points.flatMap((name, i) => (enforcementPointNamed(name) ? [] : [{ path: `${field}.enforcement.points[${i}]`, message: `unknown enforcement point ${name}; known: ${enforcementPointDefinitions.map((d) => d.name).join(', ')}` }])),
-    ...Object.keys(parsed.data.sources).filter((name) => !alertSourceNamed(name)).map((name) => ({ path: `${field}.sources.${name}`, message: `unknown alert source; known: ${alertSources.map((s) => s.name).join(', ')}` })),
-  ];
+  const issues: Issue[] = unregisteredNames(parsed.data).map(({ path, message }) => ({ path: fieldPath([field, ...path]), message }));
   if (issues.length > 0) throw refused(issues);
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return { ...parsed.data, version: `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}` };
