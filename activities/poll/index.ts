@@ -4,11 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type AlertDelivery, ingestAlerts } from '../../api/ingestAlerts.ts';
 import { HttpError } from '../../api/errors.ts';
 import { normalizeAlerts } from '../../api/sources/index.ts';
+import { signalIncident } from '../../api/incidentStarter.ts';
 import { signalWithStartOnce } from '../../api/signalOnce.ts';
 import type { Alert } from '../../domain/alert.ts';
 import type { IncidentInput } from '../../domain/incident.ts';
 import type { PolicySnapshot } from '../../domain/policy.ts';
-import { alertsSignal } from '../../workflows/messages.ts';
 import { pollerWorkflowId } from '../../workflows/poller/ids.ts';
 import { type PollRequest, pollRequestedSignal, seenAlertsQuery } from '../../workflows/poller/messages.ts';
 import { audited, type AuditSink } from '../audit/index.ts';
@@ -80,9 +80,7 @@ export function createPollActivities({ client, taskQueue, audit, polling }: { cl
     const requestId = (workflowId: string, alerts: readonly Alert[]) => createHash('sha256').update(JSON.stringify([stateId, workflowId, alerts.map((a) => alertKey(a.id)).sort()])).digest('hex').slice(0, 32);
     return {
       client, taskQueue, links, requestId,
-      sendIncident: (workflowId, input, batch, alerts) => signalWithStartOnce(client, {
-        workflowId, workflowType: 'incidentWorkflow', taskQueue, args: [input], signal: alertsSignal.name, signalArgs: [batch], requestId: requestId(workflowId, alerts),
-      }),
+      sendIncident: (workflowId, input, batch, alerts) => signalIncident(client, taskQueue, workflowId, input, batch, requestId(workflowId, alerts)),
     };
   };
 
