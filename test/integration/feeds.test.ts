@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +15,7 @@ import { type AppDeps, createApp } from '../../api/app.ts';
 import { sha256Hex } from '../../api/auth.ts';
 import { parsePrincipals } from '../../runtime/principals.ts';
 import { type HttpReceiver, startReceiver } from '../support/httpReceiver.ts';
-import { eventually, startRiposte, TEST_API_KEY, testKey, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { eventually, serveApp, startRiposte, TEST_API_KEY, testKey, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 const HOUR = 3_600_000;
 const admin = { authorization: `Bearer ${TEST_API_KEY}` };
@@ -43,27 +42,8 @@ async function startFeedApi(deps: Pick<AppDeps, 'client' | 'blocklist' | 'feedTo
     feedLog: (message, fields) => void logged.push({ message, ...fields }),
     ...deps,
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((ok) => server.once('listening', ok));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    logged,
-    async call(method, path, headers = {}, body) {
-      const response = await fetch(`${url}${path}`, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await response.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: response.status, text, json, headers: response.headers };
-    },
-    close: () => new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    }),
-  };
+  const served = await serveApp(app);
+  return { logged, call: (method, path, headers = {}, body) => served.call(method, path, body, headers), close: served.close };
 }
 
 const lines = (text: string) => text.split('\n').filter(Boolean);

@@ -178,7 +178,12 @@ export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, opt
     links: { consoleBase: 'http://riposte.test', temporalUiBase: 'http://temporal-ui.test' },
     log: () => undefined,
   });
-  const server = app.listen(0, options.host ?? '127.0.0.1');
+  return serveApp(app, options.host);
+}
+
+/** An Express app on an ephemeral loopback port, called with the test key unless the headers say otherwise. */
+export async function serveApp(app: ReturnType<typeof createApp>, host = '127.0.0.1'): Promise<TestApi> {
+  const server = app.listen(0, host);
   await new Promise((ok) => server.once('listening', ok));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
