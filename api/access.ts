@@ -18,9 +18,10 @@ export const roleGrants = (role: Role, needed: Role): boolean => ROLE_GRANTS[rol
 
 /**
  * `public`: no credential; `feed`: the feed token or any API key; `slack`: Slack's request signature, which only the
- * route can check (it covers the raw body), so no API key is asked for; a role: an API key whose role grants it.
+ * route can check (it covers the raw body), so no API key is asked for; `metrics`: the scrape token or an API key
+ * whose role grants viewer; a role: an API key whose role grants it.
  */
-export type Access = Role | 'public' | 'feed' | 'slack';
+export type Access = Role | 'public' | 'feed' | 'slack' | 'metrics';
 
 export interface AccessRule {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -32,7 +33,7 @@ export interface AccessRule {
 export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'GET', path: '/healthz', access: 'public' },
   { method: 'GET', path: '/readyz', access: 'public' },
-  { method: 'GET', path: '/metrics', access: 'public' },
+  { method: 'GET', path: '/metrics', access: 'metrics' },
   { method: 'GET', path: '/openapi.json', access: 'public' },
   { method: 'GET', path: '/v1/feeds/blocklist.txt', access: 'feed' },
   { method: 'GET', path: '/v1/feeds/domains.txt', access: 'feed' },
@@ -85,4 +86,17 @@ export function accessFor(method: string, path: string): { access: Access; route
 export function describeNeeded(needed: Role): string {
   const others = ROLES.filter((role) => role !== needed && roleGrants(role, needed));
   return others.length > 0 ? `${needed} (or ${others.join(', ')})` : needed;
+}
+
+/** The role an API key needs for a route the guard checks keys on; undefined: any key will do (the feeds). */
+export function keyRoleFor(access: Exclude<Access, 'public' | 'slack'>): Role | undefined {
+  if (access === 'feed') return undefined;
+  return access === 'metrics' ? 'viewer' : access;
+}
+
+/** What a refusal tells the caller a route needs. */
+export function describeAccess(access: Exclude<Access, 'public' | 'slack'>): string {
+  if (access === 'feed') return 'the feed token or an API key';
+  if (access === 'metrics') return `the metrics scrape token or role ${describeNeeded('viewer')}`;
+  return `role ${describeNeeded(access)}`;
 }

@@ -3,8 +3,13 @@ import type { AuditReader } from '../activities/audit/record.ts';
 import express, { type Express } from 'express';
 import type { IncidentInput } from '../domain/incident.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
+import { accessLog, type AccessLogLine } from './accessLog.ts';
 import { type ApiKeySpec, createGuard, FEED_TOKEN_CONSUMER, type FeedConsumer } from './auth.ts';
+import { type AuthFailureLimit, authFailureLimit } from './authFailureLimit.ts';
 import { errorHandler, HttpError } from './errors.ts';
+import { apiMetrics } from './metrics/apiMetrics.ts';
+import type { MetricsExposition } from './metrics/exposition.ts';
+import { openApiDocument } from './openapi/document.ts';
 import { alertsRouter } from './routes/alerts.ts';
 import { auditRouter } from './routes/audit.ts';
 import { blocksRouter } from './routes/blocks.ts';
@@ -30,6 +35,10 @@ export interface AppDeps {
   feedToken?: string;
   /** Firewalls and proxies pulling the feeds, each with a token of its own (principals file `feeds:`). */
   feedConsumers?: readonly FeedConsumer[];
+  /** RIPOSTE_METRICS_TOKEN: a Prometheus server's bearer token for GET /metrics. */
+  metricsToken?: string;
+  /** The process's metrics, which the API's join and GET /metrics serves; absent: a registry of the app's own. */
+  metrics?: MetricsExposition;
   /** The Slack app's signing secret and Slack users' principals, for its buttons; absent: POST /v1/slack/actions answers 503. */
   slack?: SlackApprovals;
   maxBodyBytes: number;
@@ -46,6 +55,12 @@ export interface AppDeps {
   feedLog?: (message: string, fields: Record<string, unknown>) => void;
   /** Clock (ms) for rate limits and signature windows; tests move it. */
   now?: () => number;
+  /** One line per request, refused ones included; absent: no access log. */
+  accessLog?: (line: AccessLogLine) => void;
+  /** 429 for a source address after too many failed authentications, before any key is looked up; absent: no limit. */
+  authFailureLimit?: AuthFailureLimit;
+  /** The reverse proxies whose X-Forwarded-For gives the source address (Express's `trust proxy`); absent: the TCP peer. */
+  trustProxy?: readonly string[];
 }
 
 /** The HTTP API without a listener, so tests and the server entry point build the same app. */
@@ -53,11 +68,18 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.trustProxy) app.set('trust proxy', deps.trustProxy);
+  if (deps.accessLog) app.use(accessLog(deps.accessLog));
+  if (deps.authFailureLimit) app.use(authFailureLimit(deps.authFailureLimit, deps.now));
   // Every request meets the role table (api/access.ts) before any router or body parser; routers know no roles.
-  const { guard, jsonBody } = createGuard({ keys: deps.apiKeys, feedToken: deps.feedToken, feedConsumers: deps.feedConsumers, webhookSecrets: deps.webhookSecrets, now: deps.now });
+  const { guard, jsonBody } = createGuard({ keys: deps.apiKeys, feedToken: deps.feedToken, feedConsumers: deps.feedConsumers, webhookSecrets: deps.webhookSecrets, metricsToken: deps.metricsToken, now: deps.now });
+  const metrics = apiMetrics({ client: deps.client, taskQueue: deps.taskQueue, metrics: deps.metrics });
+  app.use(metrics.countAlertRequests);
   app.use(guard);
 
   app.use(healthRouter({ client: deps.client }));
+  app.use(metrics.router);
+  app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   const consumers = [...(deps.feedToken ? [FEED_TOKEN_CONSUMER] : []), ...(deps.feedConsumers ?? []).map((consumer) => consumer.name)];
   app.use('/v1/feeds', feedsRouter({ blocklist: deps.blocklist, domainFeed: deps.domainFeed, consumers, log: deps.log, feedLog: deps.feedLog }));
   // Slack signs the raw form body, so its route reads the bytes itself, before the JSON parser could consume them.

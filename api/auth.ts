@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type RequestHandler } from 'express';
 import type { Principal } from '../domain/incident.ts';
 import { type CanonicalCidr, type CanonicalIp, canonicalCidr, canonicalIp, cidrContains } from '../domain/ip.ts';
-import { accessFor, describeNeeded, type Role, roleGrants } from './access.ts';
+import { accessFor, describeAccess, keyRoleFor, type Role, roleGrants } from './access.ts';
 import { HttpError } from './errors.ts';
 import { createRateLimiter } from './rateLimit.ts';
 import { createSignatureVerifier, type PendingSignature, SIGNATURE_HEADER, type WebhookSecret } from './signature.ts';
@@ -123,6 +123,8 @@ export interface GuardOptions {
   feedToken?: string;
   feedConsumers?: readonly FeedConsumer[];
   webhookSecrets?: readonly WebhookSecret[];
+  /** RIPOSTE_METRICS_TOKEN: lets a Prometheus server scrape GET /metrics without an API key. */
+  metricsToken?: string;
   /** Clock for rate limits and signature windows; tests move it. */
   now?: () => number;
 }
@@ -162,6 +164,14 @@ export function createGuard(options: GuardOptions) {
     return found;
   }
 
+  const scrapeDigest = options.metricsToken === undefined ? undefined : createHash('sha256').update(options.metricsToken, 'utf8').digest();
+  /** The scrape token comes in a header, as Prometheus sends credentials; compared as a digest in constant time, like keys. */
+  function isScrapeToken(req: Request): boolean {
+    const presented = presentedKey(req);
+    if (!scrapeDigest || !presented || presented.inUrl) return false;
+    return timingSafeEqual(createHash('sha256').update(presented.key, 'utf8').digest(), scrapeDigest);
+  }
+
   const guard: RequestHandler = (req, _res, next) => {
     const { access, route } = accessFor(req.method, req.path);
     // The Slack route verifies Slack's signature itself, and the mapped Slack user's role, before it acts.
@@ -170,13 +180,11 @@ export function createGuard(options: GuardOptions) {
       req.feedConsumer = feedConsumerOf(req);
       if (req.feedConsumer !== undefined) return next();
     }
+    if (access === 'metrics' && isScrapeToken(req)) return next();
 
     const signatureHeader = req.get(SIGNATURE_HEADER);
     if (signatureHeader !== undefined) {
-      if (access !== 'ingest') {
-        const needs = access === 'feed' ? 'the feed token or an API key' : `role ${describeNeeded(access)}`;
-        return next(forbidden(`${route} needs ${needs}; signed webhooks may only send alerts`));
-      }
+      if (access !== 'ingest') return next(forbidden(`${route} needs ${describeAccess(access)}; signed webhooks may only send alerts`));
       req.pendingSignature = signatures.check(signatureHeader);
       return next();
     }
@@ -201,8 +209,9 @@ export function createGuard(options: GuardOptions) {
         return next(new HttpError(429, 'rate_limited', `this API key is limited to ${spec.ratePerMinute} requests a minute; retry in ${decision.retryAfterSeconds} s`, undefined, { 'Retry-After': String(decision.retryAfterSeconds) }));
       }
     }
-    if (access !== 'feed' && !roleGrants(spec.role, access)) {
-      return next(forbidden(`${route} needs role ${describeNeeded(access)}; this key (${spec.name}) has role ${spec.role}`));
+    const needed = keyRoleFor(access);
+    if (needed !== undefined && !roleGrants(spec.role, needed)) {
+      return next(forbidden(`${route} needs ${describeAccess(access)}; this key (${spec.name}) has role ${spec.role}`));
     }
     req.principal = { name: spec.name, kind: spec.role === 'ingest' ? 'automation' : 'person', role: spec.role, via: 'api-key' };
     next();

@@ -26,6 +26,9 @@ export function validationFailed(issues: Issue[]): HttpError {
 
 const GRPC_UNAVAILABLE = 14;
 
+/** The answer while Temporal cannot be reached: the SIEM sends again, and nothing was accepted. */
+export const temporalUnavailable = () => new HttpError(503, 'temporal_unavailable', 'Temporal cannot be reached; retry later', undefined, { 'Retry-After': '5' });
+
 function temporalUnreachable(err: unknown): boolean {
   if (isGrpcDeadlineError(err)) return true;
   if (isGrpcServiceError(err)) return err.code === GRPC_UNAVAILABLE;
@@ -40,9 +43,9 @@ export function errorHandler(log: (message: string, fields: Record<string, unkno
     else if (err?.type === 'entity.too.large') error = new HttpError(413, 'payload_too_large', `the body exceeds ${err.limit} bytes`);
     else if (err?.type === 'entity.parse.failed') error = validationFailed([{ path: '(body)', message: 'not valid JSON' }]);
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') error = new HttpError(415, 'unsupported_encoding', 'send UTF-8 JSON');
-    else if (temporalUnreachable(err)) error = new HttpError(503, 'temporal_unavailable', 'Temporal cannot be reached; retry later', undefined, { 'Retry-After': '5' });
+    else if (temporalUnreachable(err)) error = temporalUnavailable();
     else {
-      log('request failed', { method: req.method, path: req.path, error: String(err?.message ?? err) });
+      log('request failed', { method: req.method, path: req.path, requestId: res.locals.requestId, error: String(err?.message ?? err) });
       error = new HttpError(500, 'internal_error', 'internal error');
     }
     res.status(error.status).set(error.headers).json({ error: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) });

@@ -6,8 +6,10 @@ import { findPlaybook } from '../playbooks/index.ts';
 import { incidentKey } from '../playbooks/playbook.ts';
 import { loginHistoryWorkflowId } from '../workflows/ids.ts';
 import { type LoginSignal, loginsSignal } from '../workflows/messages.ts';
+import { temporalUnavailable } from './errors.ts';
 import type { StartResult } from './incidentStarter.ts';
 import { signalWithStartOnce } from './signalOnce.ts';
+import { temporalReachable } from './temporalReachable.ts';
 
 /** Where validated alerts go: the API's alert routes and the pollers (activities/poll/) both send through here. */
 export interface AlertDelivery {
@@ -74,6 +76,9 @@ async function trackLogins(delivery: AlertDelivery, group: IncidentGroup, incide
 export async function ingestAlerts(delivery: AlertDelivery, alerts: readonly Alert[], policy: PolicySnapshot, receivedAt: Date): Promise<IngestResult> {
   const { groups, unmatched } = groupByIncident(alerts);
   const inputOf = (group: IncidentGroup): IncidentInput => ({ playbook: group.playbook, entity: group.entity, policy, links: delivery.links });
+  // A stopped server is told from a busy one before anything is sent, so the SIEM hears 503 within 2 s, not at the
+  // deadline a busy server is given in full; nothing sent to a server that is down can land after that answer.
+  if (groups.length > 0 && !(await temporalReachable(delivery.client))) throw temporalUnavailable();
   const [incidents, tracked] = await delivery.client.withDeadline(Date.now() + 10_000, () => Promise.all([
     Promise.all(groups.filter((g) => !g.viaLoginHistory).map(async (group) => {
       const batch = addToBatch(EMPTY_BATCH, group.alerts.map((a) => summarizeAlert(a, receivedAt.toISOString())));

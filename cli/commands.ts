@@ -10,6 +10,7 @@ import { importBlocks, readBlockList } from './blockList.ts';
 import type { PointEnforcement } from '../workflows/control.ts';
 import { clean, CliError, UsageError } from './errors.ts';
 import { simulateCommand } from './simulate.ts';
+import { runTemporalCli, TEMPORAL_SUMMARY } from './temporal.ts';
 import {
   type BlockView, type ExplanationView, formatBlocks, formatEnforcement, formatExplanation, formatIncident, formatIncidents, type IncidentListItem, type IncidentView,
 } from './format.ts';
@@ -305,7 +306,8 @@ const ENVIRONMENT = [
 ].join('\n');
 
 function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args.join(' ')}`.length));
+  const rows: [string, string][] = [...COMMANDS.map((c): [string, string] => [`${c.name} ${c.args.join(' ')}`, c.summary]), ['temporal ARGS…', TEMPORAL_SUMMARY]];
+  const width = Math.max(...rows.map(([usage]) => usage.length));
   return [
     'Usage: riposte <command> [options]',
     '',
@@ -313,11 +315,12 @@ function mainHelp(): string {
     'HTTP API, so your key\'s role applies and its principal is recorded as the one who acted.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${`${c.name} ${c.args.join(' ')}`.padEnd(width)}  ${c.summary}`),
+    ...rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`),
     '',
     ENVIRONMENT,
     '',
-    'Exit status: 0 done, 1 refused by the API or invalid (the reason is printed), 2 usage error.',
+    'Exit status: 0 done, 1 refused by the API or invalid (the reason is printed), 2 usage error; `temporal` exits',
+    'with the Temporal CLI\'s own status.',
     'Run `riposte <command> --help` for its options.',
   ].join('\n');
 }
@@ -333,6 +336,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (text: st
       out(mainHelp());
       return 0;
     }
+    if (first === 'temporal') return await runTemporalCli(argv.slice(1), env);
     if (first === 'help') {
       const wanted = second === 'policy' ? 'policy check' : second;
       const target = wanted === undefined ? undefined : commandByName.get(wanted);

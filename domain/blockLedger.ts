@@ -21,6 +21,8 @@ export interface LeaseRequest {
   actor?: string;
   /** The policy's enforcement.retryFailedEvery, in ms. */
   retryFailedEveryMs?: number;
+  /** When the requesting incident opened (ISO 8601), for its time to contain. */
+  incidentOpenedAt?: string;
 }
 
 export interface Lease {

@@ -2,9 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { ApiKeySpec, FeedConsumer } from '../api/auth.ts';
+import type { AuthFailureLimit } from '../api/authFailureLimit.ts';
+import { DURATION_PATTERN, parseDuration } from '../domain/duration.ts';
+import { canonicalCidr } from '../domain/ip.ts';
 import type { SlackUser } from '../api/routes/slack.ts';
 import type { WebhookSecret } from '../api/signature.ts';
 import { MAIN_TASK_QUEUE } from '../workflows/taskQueues.ts';
+import { WORKER_ROLES, type WorkerRole } from '../workers/workerRoles.ts';
 import { type ConfiguredResponders, loadResponders } from './adapters.ts';
 import { parsePrincipals, parseWebhookSecrets } from './principals.ts';
 import { secretFromEnv } from './secrets.ts';
@@ -28,17 +32,25 @@ const envSchema = z.object({
   RIPOSTE_POLICY_FILE: z.string().default('config/policy.yaml'),
   RIPOSTE_PRINCIPALS_FILE: z.string().min(1).optional(),
   RIPOSTE_TASK_QUEUE: z.string().min(1).default(MAIN_TASK_QUEUE),
+  RIPOSTE_WORKERS: z.string().default(WORKER_ROLES.join(','))
+    .transform((text) => [...new Set(text.split(',').map((role) => role.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(WORKER_ROLES)).min(1, `name one or more of ${WORKER_ROLES.join(', ')}`)),
   RIPOSTE_API_HOST: z.string().default('127.0.0.1'),
   RIPOSTE_API_PORT: port.default(8080),
   RIPOSTE_PUBLIC_URL: z.url().optional(),
   RIPOSTE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(2),
   RIPOSTE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  RIPOSTE_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  RIPOSTE_AUTH_FAILURE_WINDOW: z.string().regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d').default('5m'),
+  RIPOSTE_TRUST_PROXY: z.string().optional().transform((text, ctx) => trustedProxies(text, ctx)),
   RIPOSTE_AUDIT_FILE: z.string().min(1).optional(),
   RIPOSTE_AUDIT_HEC_URL: z.url({ protocol: /^https?$/ }).optional(),
   // The trailing slash keeps a prefix from matching a longer host name (hooks.slack.com.example).
   SLACK_RESPONSE_URL_PREFIX: z.url({ protocol: /^https?$/ }).refine((url) => url.endsWith('/'), 'must end with "/"').default('https://hooks.slack.com/'),
   PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com/v2/enqueue'),
   RIPOSTE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  RIPOSTE_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  RIPOSTE_WORKER_METRICS_PORT: z.union([z.literal('off'), port]).default(9464),
 });
 
 export interface Config {
@@ -59,6 +71,8 @@ export interface Config {
   dataDir: string;
   policyFile: string;
   taskQueue: string;
+  /** The workers this process runs (RIPOSTE_WORKERS): all three, unless it is, say, a firewall host's enforcer. */
+  workerRoles: WorkerRole[];
   api: {
     host: string;
     port: number;
@@ -73,6 +87,12 @@ export interface Config {
     webhookSecrets: WebhookSecret[];
     /** RIPOSTE_FEED_TOKEN: one feed consumer without a name of its own. */
     feedToken?: string;
+    /** Failed authentications a source address may make (RIPOSTE_AUTH_FAILURE_LIMIT per RIPOSTE_AUTH_FAILURE_WINDOW); absent: no limit. */
+    authFailureLimit?: AuthFailureLimit;
+    /** RIPOSTE_TRUST_PROXY: the reverse proxies whose X-Forwarded-For names a request's source address; absent: the TCP peer is. */
+    trustProxy?: string[];
+    /** RIPOSTE_METRICS_TOKEN: a Prometheus server's bearer token for GET /metrics. */
+    metricsToken?: string;
     /** Firewalls pulling the feeds with tokens of their own, from the principals file's `feeds:`. */
     feedConsumers: FeedConsumer[];
     /** Slack users who may click the incident message's buttons, as principals of the principals file. */
@@ -86,6 +106,8 @@ export interface Config {
   /** The JSON-lines audit file (default <dataDir>/audit.jsonl) and the SIEM forwarders. */
   audit: { file?: string; hec?: { url: string; token: string }; webhookUrl?: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Where a worker process serves its metrics (RIPOSTE_WORKER_METRICS_HOST/PORT); absent: it serves none. */
+  workerMetrics?: { host: string; port: number };
 }
 
 export class ConfigError extends Error {
@@ -148,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(e.RIPOSTE_DATA_DIR),
     policyFile: resolve(e.RIPOSTE_POLICY_FILE),
     taskQueue: e.RIPOSTE_TASK_QUEUE,
+    workerRoles: e.RIPOSTE_WORKERS,
     api: {
       host: e.RIPOSTE_API_HOST,
       port: e.RIPOSTE_API_PORT,
@@ -159,6 +182,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       principalsFile,
       webhookSecrets,
       feedToken: secretFromEnv(env, 'RIPOSTE_FEED_TOKEN'),
+      authFailureLimit: e.RIPOSTE_AUTH_FAILURE_LIMIT === 0 ? undefined : { failures: e.RIPOSTE_AUTH_FAILURE_LIMIT, windowMs: parseDuration(e.RIPOSTE_AUTH_FAILURE_WINDOW) },
+      trustProxy: e.RIPOSTE_TRUST_PROXY,
+      metricsToken: metricsToken(env),
       feedConsumers,
       slackUsers,
       slack: slackConfig(env, e.SLACK_RESPONSE_URL_PREFIX),
@@ -171,7 +197,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     responders: loadResponders(env),
     audit: auditConfig(env, e.RIPOSTE_AUDIT_FILE, e.RIPOSTE_AUDIT_HEC_URL),
     logLevel: e.RIPOSTE_LOG_LEVEL,
+    workerMetrics: e.RIPOSTE_WORKER_METRICS_PORT === 'off' || e.RIPOSTE_WORKER_METRICS_PORT === 0 ? undefined : { host: e.RIPOSTE_WORKER_METRICS_HOST, port: e.RIPOSTE_WORKER_METRICS_PORT },
   };
+}
+
+/** A scrape token is a credential like an API key, and as hard to guess. */
+function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = secretFromEnv(env, 'RIPOSTE_METRICS_TOKEN');
+  if (token !== undefined && token.length < 24) throw new ConfigError('RIPOSTE_METRICS_TOKEN: must be at least 24 characters');
+  return token;
+}
+
+/** Addresses and networks of reverse proxies, or Express's names `loopback`, `linklocal` and `uniquelocal`. */
+function trustedProxies(text: string | undefined, ctx: z.RefinementCtx): string[] | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    try {
+      canonicalCidr(entry);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not an address, a network, loopback, linklocal or uniquelocal` });
+    }
+  }
+  return entries;
 }
 
 /** Slack's signing secrets are 32 hex characters (the app's Basic Information page); a short one is a paste gone wrong. */

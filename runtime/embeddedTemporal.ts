@@ -4,10 +4,14 @@ import type { Config } from './config.ts';
 import { type DevServer, startDevServer } from './devServer.ts';
 import type { Logger } from './logger.ts';
 import { dataPaths } from './paths.ts';
+import { assertPortFree } from './portInUse.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from './temporalCli.ts';
 
 /** The embedded default: a local dev server persisted to SQLite under RIPOSTE_DATA_DIR, UI on RIPOSTE_DEV_UI_PORT. */
 export async function startEmbeddedTemporal(config: Config, logger: Logger, projectDir: string): Promise<DevServer> {
+  // Checked before the server starts, so a taken port is one line rather than the server's own failure output.
+  await assertPortFree(config.temporal.devServerPort, '127.0.0.1', 'RIPOSTE_DEV_SERVER_PORT');
+  await assertPortFree(config.temporal.devUiPort, '127.0.0.1', 'RIPOSTE_DEV_UI_PORT');
   const dbFile = dataPaths(config).temporalDb;
   const cli = findTemporalBinary('temporal', { explicitPath: config.temporal.cliPath, envPath: process.env.PATH, projectDir });
   if (cli) {

@@ -1,5 +1,6 @@
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
-export type LogLevel = keyof typeof LEVELS;
+import { pino, type DestinationStream } from 'pino';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -8,11 +9,23 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** JSON lines on stderr, so stdout stays free for what a command prints for people. */
-export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}): Logger {
-  const write = (at: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (LEVELS[at] < LEVELS[level]) return;
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: at, message, ...base, ...fields })}\n`);
+/**
+ * JSON lines on stderr, so stdout stays free for what a command prints for people:
+ * `{"level":"info","time":"<ISO 8601>","message":…, …fields}`. Written synchronously, so the line before a crash or
+ * an exit is not lost in a buffer. The methods are bound: call sites pass `logger.info` around on its own.
+ */
+export function createLogger(level: LogLevel = 'info', destination: DestinationStream = pino.destination({ dest: 2, sync: true })): Logger {
+  const log = pino({
+    level,
+    base: undefined,
+    messageKey: 'message',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }, destination);
+  return {
+    debug: (message, fields = {}) => log.debug(fields, message),
+    info: (message, fields = {}) => log.info(fields, message),
+    warn: (message, fields = {}) => log.warn(fields, message),
+    error: (message, fields = {}) => log.error(fields, message),
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }

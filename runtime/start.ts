@@ -1,25 +1,39 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ConfigError } from './config.ts';
+import type { MetricsExposition } from '../api/metrics/exposition.ts';
+import type { PolicySnapshot } from '../domain/policy.ts';
+import { type Config, ConfigError } from './config.ts';
 import { configuredCredentials, devApiKey, devPrincipal, NO_CREDENTIALS_HELP } from './devApiKey.ts';
 import type { DevServer } from './devServer.ts';
 import { startEmbeddedTemporal } from './embeddedTemporal.ts';
 import { dataPaths } from './paths.ts';
+import type { Logger } from './logger.ts';
 import { policyReloadedOnHangup } from './policyReload.ts';
+import { projectDir } from './projectDir.ts';
+import { assertPortFree } from './portInUse.ts';
 import { bootstrap, buildWorkers, exitOnError, listenApi, stopOnSignals } from './processes.ts';
 import { registerSearchAttributes } from './searchAttributes.ts';
 import { connectClient } from './temporalConnection.ts';
 import { logPrincipals } from './wiring.ts';
 
-const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
 /** `npm start`: Temporal (embedded unless TEMPORAL_ADDRESS is set), the workers and the API in one process. */
 async function main(): Promise<void> {
-  const { config, logger, policy } = await bootstrap();
+  const { config, logger, policy, metrics } = await bootstrap({ runsWorkers: true });
+  // A taken port is found before the embedded server starts, so that refusal leaves nothing to stop.
+  await assertPortFree(config.api.port, config.api.host, 'RIPOSTE_API_PORT');
+  if (config.workerMetrics) await assertPortFree(config.workerMetrics.port, config.workerMetrics.host, 'RIPOSTE_WORKER_METRICS_PORT');
+  const devServer = config.temporal.address ? undefined : await startEmbeddedTemporal(config, logger, projectDir);
+  try {
+    await run(config, logger, policy, metrics, devServer);
+  } finally {
+    // Every way out, a failure included, stops the embedded server: the next start would find its port taken.
+    await devServer?.stop();
+  }
+}
 
-  let devServer: DevServer | undefined;
-  if (!config.temporal.address) devServer = await startEmbeddedTemporal(config, logger, projectDir);
+async function run(config: Config, logger: Logger, policy: PolicySnapshot, metrics: MetricsExposition, devServer: DevServer | undefined): Promise<void> {
+  let stopping = false;
   void devServer?.exited?.then(({ code, signal, stderr }) => {
+    // Ctrl-C reaches the server too (it is in this process's group): then its exit is part of stopping, not a failure.
+    if (stopping) process.exit(0);
     logger.error('the embedded Temporal server exited: stopping', { code, signal, stderr });
     process.exit(1);
   });
@@ -37,8 +51,8 @@ async function main(): Promise<void> {
   const registered = await registerSearchAttributes(client, temporal.namespace);
   if (registered.length > 0) logger.info('registered search attributes', { registered });
 
-  const workers = await buildWorkers(config, temporal, client, policy, logger);
-  const server = await listenApi(apiConfig, client, policyReloadedOnHangup(config.policyFile, policy, logger), logger, temporalUiUrl);
+  const workers = await buildWorkers(config, temporal, client, policy, logger, metrics);
+  const server = await listenApi(apiConfig, client, policyReloadedOnHangup(config.policyFile, policy, logger), logger, metrics, temporalUiUrl);
 
   process.stdout.write([
     '',
@@ -54,11 +68,11 @@ async function main(): Promise<void> {
   ].join('\n'));
 
   stopOnSignals(logger, () => {
+    stopping = true;
     server.close();
     for (const worker of workers) worker.shutdown();
   });
   await Promise.all(workers.map((worker) => worker.run()));
-  await devServer?.stop();
 }
 
 main().catch(exitOnError);

@@ -11,6 +11,7 @@ import { createPagerDutyNotifier } from '../activities/notify/pagerdutyNotifier.
 import { createSlackNotifier } from '../activities/notify/slackNotifier.ts';
 import { createWebhookNotifier } from '../activities/notify/webhookNotifier.ts';
 import { createApp } from '../api/app.ts';
+import type { MetricsExposition } from '../api/metrics/exposition.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
 import type { Responders } from '../workers/riposteWorkers.ts';
@@ -79,13 +80,14 @@ export function logPrincipals(logger: Logger, config: Config): void {
     webhooks: [...new Set(webhookSecrets.map((w) => `webhook:${w.name}`))],
     feeds: config.api.feedConsumers.map((consumer) => consumer.name),
     feedToken: Boolean(config.api.feedToken),
+    metricsToken: Boolean(config.api.metricsToken),
     slackUsers: slackUsers.map((u) => `${u.slackUserId} → ${u.principal} (${u.role})`),
   });
   if (slackUsers.length > 0 && !slack) logger.warn('slackUsers are mapped but SLACK_SIGNING_SECRET is not set: Slack approvals are off');
   if (keys.length > 0) logger.warn('RIPOSTE_API_KEYS keys have role admin; give keys narrower roles in a principals file', { count: keys.length });
 }
 
-export function apiApp(config: Config, client: Client, policy: () => PolicySnapshot, logger: Logger, temporalUiUrl?: string) {
+export function apiApp(config: Config, client: Client, policy: () => PolicySnapshot, logger: Logger, metrics: MetricsExposition, temporalUiUrl?: string) {
   const publicUrl = config.api.publicUrl ?? `http://${config.api.host === '0.0.0.0' ? 'localhost' : config.api.host}:${config.api.port}`;
   return createApp({
     client,
@@ -94,6 +96,8 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     webhookSecrets: config.api.webhookSecrets,
     feedToken: config.api.feedToken,
     feedConsumers: config.api.feedConsumers,
+    metricsToken: config.api.metricsToken,
+    metrics,
     slack: config.api.slack && { ...config.api.slack, users: config.api.slackUsers },
     maxBodyBytes: config.api.maxBodyBytes,
     coalesceWindowMs: config.api.coalesceWindowMs,
@@ -104,5 +108,8 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     links: { consoleBase: publicUrl, temporalUiBase: config.temporal.uiUrl ?? temporalUiUrl },
     log: logger.error,
     feedLog: logger.info,
+    accessLog: (line) => logger.info('request', line),
+    authFailureLimit: config.api.authFailureLimit,
+    trustProxy: config.api.trustProxy,
   });
 }

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { type BundleOptions, bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type BundleOptions, bundleWorkflowCode, type NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { discardAudit } from '../activities/audit/index.ts';
 import type { AuditSink } from '../activities/audit/record.ts';
 import { createActionActivities } from '../activities/actions.ts';
@@ -25,6 +27,7 @@ import type { Notifier } from '../activities/notify/notification.ts';
 import { createOffenceActivities } from '../activities/offences.ts';
 import { createPollActivities, type PollingDeps } from '../activities/poll/index.ts';
 import { controlTaskQueue, ENFORCEMENT_TASK_QUEUE } from '../workflows/taskQueues.ts';
+import { WORKER_ROLES, type WorkerRole } from './workerRoles.ts';
 
 export interface RiposteWorkerDeps {
   connection: NativeConnection;
@@ -42,6 +45,8 @@ export interface RiposteWorkerDeps {
   responders?: Partial<Responders>;
   geoip: GeoIpLookup;
   workflowBundle?: WorkflowBundleOption;
+  /** Which of the three workers to run (RIPOSTE_WORKERS); all of them unless said otherwise. */
+  roles?: readonly WorkerRole[];
   /**
    * Where every enforcement and notification attempt is recorded, before and after (runtime/wiring.ts: the JSON-lines
    * file plus any SIEM forwarder). One sink per process, shared by both workers. Absent only in tests: nothing is kept.
@@ -73,57 +78,72 @@ export function workflowBundleOptions(logger: BundleOptions['logger']): BundleOp
   return { workflowsPath: require.resolve('../workflows/index.ts'), logger };
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundling takes seconds on a small machine; one bundle serves every worker in the process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode(workflowBundleOptions(Runtime.instance().logger));
+/** `npm run build` writes the bundled workflow code here, beside the compiled workers/ (scripts/build.ts). */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+const prebuiltBundlePath = fileURLToPath(new URL(`../${WORKFLOW_BUNDLE_FILE}`, import.meta.url));
+
+/** The bundle `npm run build` made, when this module is the compiled one in dist/; run from sources, there is none. */
+export function prebuiltWorkflowBundle(): string | undefined {
+  return existsSync(prebuiltBundlePath) ? prebuiltBundlePath : undefined;
+}
+
+let bundle: Promise<WorkflowBundleOption> | undefined;
+/** Bundling takes seconds on a small machine, so it is done once: at build time, else once per process. */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  const prebuilt = prebuiltWorkflowBundle();
+  bundle ??= prebuilt ? Promise.resolve({ codePath: prebuilt }) : bundleWorkflowCode(workflowBundleOptions(Runtime.instance().logger));
   return bundle;
 }
 
 /**
  * The main worker (workflows and light activities), the control worker (the deployment's kill switch and breaker) and
- * the enforcement worker (firewall changes, on their own queue).
+ * the enforcement worker (firewall changes, on their own queue), or those of them `deps.roles` names.
  */
 export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Worker[]> {
   const enforcementTaskQueue = deps.enforcementTaskQueue ?? ENFORCEMENT_TASK_QUEUE;
   const common = { connection: deps.connection, namespace: deps.namespace, shutdownGraceTime: '10s' };
-  const bundle = deps.workflowBundle ?? await workflowBundle();
+  // Asked for by the workflow workers only: an enforcement-only process (a firewall host) never bundles.
+  const bundle = async () => deps.workflowBundle ?? workflowBundle();
   const blocks = createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue });
   const readKillSwitch = sharedKillSwitchReader(deps.client, deps.taskQueue);
   const containmentAllowed = () => assertContainmentAllowed(readKillSwitch);
   const audit = deps.audit ?? discardAudit;
-  const main = await Worker.create({
-    ...common,
-    taskQueue: deps.taskQueue,
-    workflowBundle: bundle,
-    maxCachedWorkflows: 500,
-    // Incidents waiting out the kill switch each hold an activity slot while they poll it.
-    maxConcurrentActivityTaskExecutions: 1000,
-    activities: {
-      ...createEnrichActivities({ geoip: deps.geoip, client: deps.client, reputation: deps.responders?.reputation }),
-      ...blocks,
-      ...createIncidentActivities({ client: deps.client, taskQueue: deps.taskQueue }),
-      ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
-      ...createNotifyActivities({ notifiers: deps.notifiers, audit }),
-      ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, audit }),
-      ...createControlActivities({ client: deps.client, readKillSwitch }),
-      ...createPollActivities({ client: deps.client, taskQueue: deps.taskQueue, audit, polling: deps.polling }),
-    },
-  });
-  const control = await Worker.create({ ...common, taskQueue: controlTaskQueue(deps.taskQueue), workflowBundle: bundle, maxCachedWorkflows: 2 });
-  const enforcement = await Worker.create({
-    ...common,
-    taskQueue: enforcementTaskQueue,
-    activities: createEnforcementActivities({
-      points: deps.enforcementPoints,
-      allowlist: deps.guard?.allowlist,
-      assertContainmentAllowed: containmentAllowed,
-      audit,
-      rate: createEnforcementRate(deps.maxEnforcementActionsPerSecond),
-      intent: blockShards({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }).intent,
+  const create: Record<WorkerRole, () => Promise<Worker>> = {
+    main: async () => Worker.create({
+      ...common,
+      taskQueue: deps.taskQueue,
+      workflowBundle: await bundle(),
+      maxCachedWorkflows: 500,
+      // Incidents waiting out the kill switch each hold an activity slot while they poll it.
+      maxConcurrentActivityTaskExecutions: 1000,
+      activities: {
+        ...createEnrichActivities({ geoip: deps.geoip, client: deps.client, reputation: deps.responders?.reputation }),
+        ...blocks,
+        ...createIncidentActivities({ client: deps.client, taskQueue: deps.taskQueue }),
+        ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
+        ...createNotifyActivities({ notifiers: deps.notifiers, audit }),
+        ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, audit }),
+        ...createControlActivities({ client: deps.client, readKillSwitch }),
+        ...createPollActivities({ client: deps.client, taskQueue: deps.taskQueue, audit, polling: deps.polling }),
+      },
     }),
-  });
-  return [main, control, enforcement];
+    control: async () => Worker.create({ ...common, taskQueue: controlTaskQueue(deps.taskQueue), workflowBundle: await bundle(), maxCachedWorkflows: 2 }),
+    enforcement: async () => Worker.create({
+      ...common,
+      taskQueue: enforcementTaskQueue,
+      activities: createEnforcementActivities({
+        points: deps.enforcementPoints,
+        allowlist: deps.guard?.allowlist,
+        assertContainmentAllowed: containmentAllowed,
+        audit,
+        rate: createEnforcementRate(deps.maxEnforcementActionsPerSecond),
+        intent: blockShards({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }).intent,
+      }),
+    }),
+  };
+  const workers: Worker[] = [];
+  for (const role of deps.roles ?? WORKER_ROLES) workers.push(await create[role]());
+  return workers;
 }
 
 function actionPorts(deps: RiposteWorkerDeps, blocks: ReturnType<typeof createBlockActivities>): ActionPorts {
@@ -133,6 +153,7 @@ function actionPorts(deps: RiposteWorkerDeps, blocks: ReturnType<typeof createBl
       request: ({ address, durationMs, reason, incident }) => blocks.requestBlock({
         address, durationMs, reason, points: incident.enforcementPoints, requestedBy: incident.id, incidentId: incident.id,
         alertIds: incident.alertIds, policyVersion: incident.policyVersion, actor: incident.actor, retryFailedEveryMs: incident.retryFailedEveryMs,
+        incidentOpenedAt: incident.openedAt,
       }),
       withdraw: (lease, { incidentId, by, reason }) => blocks.withdrawBlock({ lease, requester: incidentId, by, reason }),
     },

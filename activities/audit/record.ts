@@ -17,6 +17,8 @@ export interface AuditContext {
   actor?: string;
   /** Why: the block reason, `expired`, or the unblock reason. */
   reason?: string;
+  /** When the incident opened (ISO 8601): its time to contain is measured from here. */
+  incidentOpenedAt?: string;
 }
 
 export const AUTOMATION = 'automation';
@@ -51,7 +53,7 @@ export interface AuditRecord {
   target: string;
   /** What exactly was attempted, e.g. `{ expiresAt }` for a block. */
   parameters: Record<string, unknown>;
-  trigger: { incidentId: string | null; alertIds: string[]; blockWorkflowId: string | null; reason: string | null };
+  trigger: { incidentId: string | null; alertIds: string[]; blockWorkflowId: string | null; reason: string | null; incidentOpenedAt?: string };
   actor: { kind: 'automation' | 'principal'; name: string };
   policyVersion: string | null;
   activity: ActivityIdentity | null;
@@ -116,6 +118,7 @@ export function baseRecord(attempt: AttemptDescription, activity: ActivityIdenti
       alertIds: (ctx.alertIds ?? []).slice(0, MAX_ALERT_IDS).map((id) => clip(id, 200)),
       blockWorkflowId: ctx.blockWorkflowId ?? null,
       reason: ctx.reason === undefined ? null : clip(ctx.reason),
+      ...(ctx.incidentOpenedAt !== undefined ? { incidentOpenedAt: ctx.incidentOpenedAt } : {}),
     },
     actor,
     policyVersion: ctx.policyVersion ?? null,

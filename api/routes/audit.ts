@@ -16,7 +16,7 @@ const since = z.string().transform((text, ctx) => {
   return ms;
 });
 
-const auditQuery = z.object({
+export const auditQuery = z.object({
   incident: z.string().min(1).max(300).optional(),
   since: since.optional(),
   limit: z.string().regex(/^\d{1,5}$/, 'a whole number').transform(Number).pipe(z.number().int().min(1).max(AUDIT_MAX_LIMIT)).optional(),

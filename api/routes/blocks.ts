@@ -21,8 +21,8 @@ export const MAX_MANUAL_BLOCK = '365d';
 const MAX_MANUAL_BLOCK_MS = parseDuration(MAX_MANUAL_BLOCK);
 export const DEFAULT_MANUAL_BLOCK = '24h';
 
-const unblockBody = z.object({ reason: z.string().max(2000).optional() }).strict();
-const listQuery = z.object({
+export const unblockBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(1000),
   cursor: z.string().max(200).regex(/^[0-9]+(?:\.[A-Za-z0-9_-]+)?$/, 'the `next` of the page before').optional(),
 }).strict();
@@ -31,7 +31,7 @@ const listQuery = z.object({
  * A manual block: one address or a range (`203.0.113.0/24`; host bits set are refused, not cleared), an expiry, and
  * why. The actor comes from the credential.
  */
-const blockBody = z.object({
+export const blockBody = z.object({
   ip: blockTargetField,
   duration: z.string()
     .regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d, e.g. 24h')
@@ -42,7 +42,7 @@ const blockBody = z.object({
 }).strict();
 
 /** A threat list imported at once: each entry as one manual block. */
-const blockListBody = z.array(blockBody).min(1, 'at least one block').max(MAX_BLOCKS_PER_REQUEST, `at most ${MAX_BLOCKS_PER_REQUEST} blocks a request`);
+export const blockListBody = z.array(blockBody).min(1, 'at least one block').max(MAX_BLOCKS_PER_REQUEST, `at most ${MAX_BLOCKS_PER_REQUEST} blocks a request`);
 
 export interface BlocksRouteDeps {
   client: Client;

@@ -5,7 +5,8 @@ import { readKillSwitch, updateControlWorkflow } from '../../activities/control.
 import { resetBreakerUpdate, setKillSwitchUpdate } from '../../workflows/control.ts';
 import { validationFailed, zodIssues } from '../errors.ts';
 
-const pauseBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+export const pauseBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+export const breakerResetBody = z.object({}).strict();
 
 /** The kill switch and the circuit breaker. The API answers only after the control workflow has recorded the change (an update, not a signal). */
 export function controlRouter({ client, taskQueue }: { client: Client; taskQueue: string }): Router {
@@ -25,7 +26,7 @@ export function controlRouter({ client, taskQueue }: { client: Client; taskQueue
 
   /** After a mass-block trip, automatic blocks wait for approval until an admin has looked and says so. */
   router.post('/v1/control/breaker/reset', async (req, res) => {
-    const body = z.object({}).strict().safeParse(req.body ?? {});
+    const body = breakerResetBody.safeParse(req.body ?? {});
     if (!body.success) throw validationFailed(zodIssues(body.error));
     res.json(await updateControlWorkflow(client, taskQueue, resetBreakerUpdate, { by: req.principal!.name }));
   });

@@ -111,7 +111,7 @@ export function entityFilter(readings: readonly EntityReading[]): EntityFilter {
   };
 }
 
-const explainQuery = z.object({ kind: z.enum(ENTITY_KINDS).optional() }).strict();
+export const explainQuery = z.object({ kind: z.enum(ENTITY_KINDS).optional() }).strict();
 
 /** The newest incidents shown: open ones first, then the most recently closed, as the visibility store orders them. */
 const MAX_INCIDENTS = 20;

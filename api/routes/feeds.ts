@@ -39,7 +39,7 @@ interface FeedFetch {
 }
 
 /** Not strict: pullers authenticate with `?token=`, which the guard has already checked. */
-const domainsQuery = z.object({ kind: z.enum(['domain', 'url']).optional() });
+export const domainsQuery = z.object({ kind: z.enum(['domain', 'url']).optional() });
 
 /** Canonical URLs always carry their scheme; a domain never contains `://`. */
 const isUrl = (entry: string) => entry.includes('://');

@@ -14,10 +14,11 @@ const TERMINAL: ReadonlySet<IncidentStatus> = new Set([
   'contained', 'observed', 'rejected', 'expired', 'allowlisted', 'failed', 'below_threshold', 'reverted', 'closed', 'protected', 'responded', 'lifted', 'ended',
 ]);
 
-const commentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
-const reasonBody = z.object({ reason: z.string().max(2000).optional() }).strict();
-const verdictBody = z.object({ verdict: z.enum(VERDICTS), comment: z.string().max(2000).optional() }).strict();
-const listQuery = z.object({
+export const commentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
+export const reasonBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+export const verdictBody = z.object({ verdict: z.enum(VERDICTS), comment: z.string().max(2000).optional() }).strict();
+export const resumeBody = z.object({}).strict();
+export const listQuery = z.object({
   status: z.enum(INCIDENT_STATUSES).optional(),
   playbook: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
   // Read as any kind, or as `kind`: see GET /v1/explain/:entity.
@@ -139,7 +140,7 @@ export function incidentsRouter({ client }: { client: Client }): Router {
     if (state.paused) return 'incident is already paused';
     return TERMINAL.has(state.status) ? `incident is ${state.status}: nothing left to pause` : undefined;
   }, (id, by, { reason }) => handle(id).signal(pauseSignal, { by, reason }));
-  actionRoute('resume', z.object({}).strict(), (state) => (state.paused ? undefined : 'incident is not paused'), (id, by) => handle(id).signal(resumeSignal, { by }));
+  actionRoute('resume', resumeBody, (state) => (state.paused ? undefined : 'incident is not paused'), (id, by) => handle(id).signal(resumeSignal, { by }));
 
   /**
    * The verdict closes the loop: a false positive lifts the incident's blocks at once. Only while the incident is open

@@ -16,7 +16,7 @@ const YIELD_AFTER_MS = 20;
 
 const policyValue = z.union([z.string().max(1024 * 1024), z.record(z.string(), z.unknown())], { error: 'a policy as YAML text, or as an object' });
 
-const simulateBody = z.object({
+export const simulateBody = z.object({
   source: z.string().refine((name) => SUPPORTED_SOURCES.includes(name), { message: `an alert source: ${SUPPORTED_SOURCES.join(', ')}` }).default('generic'),
   // Each one SIEM body as the SIEM posts it to /v1/alerts/<source>, in the order they came.
   alerts: z.array(z.unknown()).min(1, 'at least one SIEM body').max(MAX_SIMULATED_BODIES, `at most ${MAX_SIMULATED_BODIES} bodies`),

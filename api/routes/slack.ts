@@ -37,7 +37,7 @@ export interface SlackRouterDeps {
 
 const ACTIONS_PATH = '/v1/slack/actions';
 
-function clickSchema(responseUrlPrefix: string) {
+export function clickSchema(responseUrlPrefix: string) {
   return z.object({
     type: z.literal('block_actions'),
     user: z.object({ id: z.string().min(1).max(64) }),

@@ -54,7 +54,8 @@ export function spawnRiposte(entry: 'workers/worker.ts' | 'workers/api.ts' | 'be
   // --expose-gc and the preload let the bench collect garbage before reading RSS; nothing else changes.
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './bench/support/gcOnSignal.mjs', entry], {
     cwd: projectDir,
-    env: { ...process.env, RIPOSTE_LOG_LEVEL: 'warn', RIPOSTE_RDAP: 'off', ...env },
+    // Several workers on this host would all want the default metrics port.
+    env: { ...process.env, RIPOSTE_LOG_LEVEL: 'warn', RIPOSTE_RDAP: 'off', RIPOSTE_WORKER_METRICS_PORT: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

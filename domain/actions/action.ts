@@ -33,6 +33,8 @@ export interface IncidentBrief {
   enforcementPoints: string[];
   /** How often a block tries a point that refused it again (the policy's enforcement.retryFailedEvery). */
   retryFailedEveryMs?: number;
+  /** When the incident opened (ISO 8601), carried to its blocks' audit records for the time to contain. */
+  openedAt?: string;
 }
 
 /** What the notifiers are told of an incident: its brief, with the summary as the action, and whom to reach directly. */

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { canonicalCidr } from '../../domain/ip.ts';
-import { eventually, startApi, startRiposte, TEST_API_KEY, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { eventually, startApi, startRiposte, suiteServer, TEST_API_KEY, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
 
@@ -549,5 +549,30 @@ describe('the riposte CLI against the real API and workers', () => {
     const npx = await cli(['--help'], {}, { command: ['npm', 'exec', '--no', '--', 'riposte'] });
     assert.equal(npx.code, 0, npx.stderr);
     assert.match(npx.stdout, /^Usage: riposte <command>/);
+  });
+
+  test('riposte temporal runs the bundled Temporal CLI with every argument, its exit status kept: the README\'s signal approves', async () => {
+    const temporal = ['--address', suiteServer().address, '--namespace', 'default'];
+    const version = await cli(['temporal', '--version']);
+    assert.equal(version.code, 0, version.stderr);
+    assert.match(version.stdout, /^temporal version \d/);
+    assert.match((await cli(['--help'])).stdout, /\n {2}temporal ARGS… +run the Temporal CLI/);
+
+    const { id } = await incidentAwaitingApproval();
+    const signalled = await cli(['temporal', 'workflow', 'signal', '--workflow-id', id, '--name', 'approve', '--input', '{"by":"ops-oncall"}', ...temporal]);
+    assert.equal(signalled.code, 0, signalled.stderr);
+    const state = await eventually('contained', async () => {
+      const s = await incident(id);
+      return s.status === 'contained' ? s : undefined;
+    });
+    assert.equal(state.approval.by, 'ops-oncall');
+
+    const listed = await cli(['temporal', 'workflow', 'list', '--query', `WorkflowId = '${id}'`, '--output', 'json', ...temporal]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).map((w: { execution: { workflowId: string } }) => w.execution.workflowId), [id]);
+
+    const missing = await cli(['temporal', 'workflow', 'describe', '--workflow-id', `no-such-${randomBytes(4).toString('hex')}`, ...temporal]);
+    assert.equal(missing.code, 1, 'the Temporal CLI\'s own exit status');
+    assert.match(missing.stderr, /not found/i);
   });
 });

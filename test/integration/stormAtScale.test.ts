@@ -9,7 +9,7 @@ import { createNftablesEnforcer, removeNftablesTable } from '../../activities/en
 import type { BlockView } from '../../workflows/messages.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import { createNetnsPair, type NetnsPair, netnsSkipReason } from '../support/netns.ts';
-import { eventually, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy } from '../support/temporal.ts';
+import { eventually, riposteWithApi, startApi, startRiposte, type TestApi, type TestRiposte, testPolicy } from '../support/temporal.ts';
 
 const skip = await netnsSkipReason();
 const ADDRESSES = 5_000;
@@ -100,33 +100,24 @@ describe('a circuit breaker of 100', () => {
     circuitBreaker: { maxNewBlocks: 100, window: '10m' },
     playbooks: { 'brute-force': { mode: 'auto', blockDuration: '1h', approvalTimeout: '1h', reviewWindow: '1h', notify: [] } },
   });
-  let riposte: TestRiposte;
-  let api: TestApi;
-  before(async () => {
-    riposte = await startRiposte({ policy });
-    api = await startApi(riposte, policy);
-  });
-  after(async () => {
-    await api?.close();
-    await riposte?.stop();
-  });
+  const stack = riposteWithApi(policy);
 
   it('lets 100 new blocks through and holds the 101st for a person', { timeout: 5 * 60_000 }, async () => {
     const addresses = Array.from({ length: 101 }, (_, i) => `2001:db8:5100::${(i + 1).toString(16)}`);
-    const response = await api.call('POST', '/v1/alerts/humio', addresses.map((ip) => ({ hostname: 'web01', ip })));
+    const response = await stack.api.call('POST', '/v1/alerts/humio', addresses.map((ip) => ({ hostname: 'web01', ip })));
     assert.equal(response.status, 202, response.text);
     const statuses = await eventually('every incident settled', async () => {
-      const all = await Promise.all(addresses.map(async (ip) => (await riposte.client.workflow.getHandle(`brute-force:${ip}`).query(statusQuery).catch(() => undefined))?.status));
+      const all = await Promise.all(addresses.map(async (ip) => (await stack.riposte.client.workflow.getHandle(`brute-force:${ip}`).query(statusQuery).catch(() => undefined))?.status));
       return all.filter((s) => s === 'contained' || s === 'awaiting_approval').length === 101 ? all : undefined;
     }, 3 * 60_000);
     assert.equal(statuses.filter((s) => s === 'contained').length, 100);
     assert.equal(statuses.filter((s) => s === 'awaiting_approval').length, 1);
     const feed = await eventually('the 100 blocks in the feed', async () => {
-      const entries = await riposte.edl.read();
+      const entries = await stack.riposte.edl.read();
       return entries.length >= 100 ? entries : undefined;
     });
     assert.equal(feed.length, 100);
     const held = addresses[statuses.indexOf('awaiting_approval')]!;
-    assert.equal(await riposte.blocks.read(held), null, 'the held one is not blocked');
+    assert.equal(await stack.riposte.blocks.read(held), null, 'the held one is not blocked');
   });
 });

@@ -4,13 +4,11 @@
  * own record of its calls shows, and every incident is contained.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { signalIncident } from '../../api/incidentStarter.ts';
 import { addToBatch, EMPTY_BATCH } from '../../domain/alert.ts';
@@ -18,9 +16,10 @@ import type { PolicySnapshot } from '../../domain/policy.ts';
 import { loadPolicy } from '../../runtime/policyFile.ts';
 import { reconcileScheduleId } from '../../runtime/reconcileSchedule.ts';
 import { statusQuery } from '../../workflows/messages.ts';
+import { isolatedNamespace } from '../support/namespace.ts';
+import { type RiposteProcess, startRiposteProcess } from '../support/processes.ts';
 import { eventually, suiteServer } from '../support/temporal.ts';
 
-const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
 const INCIDENTS = 200;
 const POLICY = `
 enforcement: { points: [log], maxActionsPerSecond: 10000, reconcileEvery: 1h, notify: [] }
@@ -34,18 +33,13 @@ const address = (i: number) => `2001:db8:c4a5::${(i + 1).toString(16)}`;
 let dataDir: string;
 let connection: Connection;
 let client: Client;
-let worker: ChildProcess | undefined;
+let namespace: string;
+let worker: RiposteProcess | undefined;
 
-function startWorker(): ChildProcess {
-  const { address: temporal } = suiteServer();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/worker.ts'], {
-    cwd: projectDir,
-    env: {
-      ...process.env, TEMPORAL_ADDRESS: temporal, RIPOSTE_TASK_QUEUE: taskQueue, RIPOSTE_POLICY_FILE: join(dataDir, 'policy.yaml'), RIPOSTE_DATA_DIR: dataDir, RIPOSTE_LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+function startWorker(): RiposteProcess {
+  return startRiposteProcess('workers/worker.ts', {
+    TEMPORAL_ADDRESS: suiteServer().address, TEMPORAL_NAMESPACE: namespace, RIPOSTE_TASK_QUEUE: taskQueue, RIPOSTE_POLICY_FILE: join(dataDir, 'policy.yaml'), RIPOSTE_DATA_DIR: dataDir,
   });
-  return child;
 }
 
 /** The dry-run point's record: one line per apply call it received. */
@@ -64,10 +58,11 @@ before(async () => {
   await writeFile(join(dataDir, 'policy.yaml'), POLICY);
   policy = await loadPolicy(join(dataDir, 'policy.yaml'));
   connection = await Connection.connect({ address: suiteServer().address });
-  client = new Client({ connection, namespace: 'default' });
+  namespace = await isolatedNamespace(connection, 'riposte-crash');
+  client = new Client({ connection, namespace });
 });
 after(async () => {
-  worker?.kill('SIGKILL');
+  await worker?.kill();
   await client?.schedule.getHandle(reconcileScheduleId(taskQueue)).delete().catch(() => undefined);
   await connection?.close();
   await rm(dataDir, { recursive: true, force: true });
@@ -85,8 +80,7 @@ test(`kill -9 of the worker mid-wave: all ${INCIDENTS} blocks applied, none twic
     const applied = (await appliesByAddress()).size;
     return applied >= 20 ? applied : undefined;
   }, 120_000);
-  worker.kill('SIGKILL');
-  await new Promise((r) => worker!.once('exit', r));
+  await worker.kill();
   t.diagnostic(`killed with ${before} of ${INCIDENTS} applied`);
   assert.ok(before < INCIDENTS, 'the worker died mid-wave');
 

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -179,6 +180,23 @@ export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, opt
     log: () => undefined,
   });
   return serveApp(app, options.host);
+}
+
+/**
+ * Workers and an API on one policy for the tests of a describe block (or a file): started before them, stopped after.
+ * The fields are set once the block's `before` has run.
+ */
+export function riposteWithApi(policy: PolicySnapshot): { riposte: TestRiposte; api: TestApi } {
+  const stack = {} as { riposte: TestRiposte; api: TestApi };
+  before(async () => {
+    stack.riposte = await startRiposte({ policy });
+    stack.api = await startApi(stack.riposte, policy);
+  });
+  after(async () => {
+    await stack.api?.close();
+    await stack.riposte?.stop();
+  });
+  return stack;
 }
 
 /** An Express app on an ephemeral loopback port, called with the test key unless the headers say otherwise. */

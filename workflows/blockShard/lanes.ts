@@ -78,7 +78,7 @@ function record(shard: BlockShard, point: string, removed: readonly BlockEntry[]
 function applyContext(entry: BlockEntry): AuditContext {
   const { trigger } = entry;
   const actor = trigger.actor ?? (trigger.incidentId || !trigger.requestedBy ? 'automation' : trigger.requestedBy);
-  return { incidentId: trigger.incidentId, alertIds: trigger.alertIds, policyVersion: trigger.policyVersion, blockWorkflowId: workflowInfo().workflowId, actor, reason: trigger.reason };
+  return { incidentId: trigger.incidentId, alertIds: trigger.alertIds, policyVersion: trigger.policyVersion, blockWorkflowId: workflowInfo().workflowId, actor, reason: trigger.reason, incidentOpenedAt: trigger.incidentOpenedAt };
 }
 
 function removalContext(entry: BlockEntry): AuditContext {

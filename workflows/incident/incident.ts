@@ -108,7 +108,7 @@ export class Incident {
   }
 
   auditContext() {
-    return { incidentId: this.state.id, alertIds: this.state.sampleAlerts.map((a) => a.id), policyVersion: this.input.policy.version, actor: this.actor };
+    return { incidentId: this.state.id, alertIds: this.state.sampleAlerts.map((a) => a.id), policyVersion: this.input.policy.version, actor: this.actor, incidentOpenedAt: this.state.openedAt };
   }
 
   brief(summary: string): IncidentBrief {
@@ -127,6 +127,7 @@ export class Incident {
       actor: this.actor,
       enforcementPoints: this.input.policy.enforcement.points,
       retryFailedEveryMs: this.input.policy.enforcement.retryFailedEvery,
+      openedAt: this.state.openedAt,
     };
   }
 
