@@ -10,7 +10,7 @@ WORKDIR /app
 # image connects to a Temporal server of its own.
 ENV RIPOSTE_SKIP_TEMPORAL_INSTALL=1
 COPY package.json package-lock.json ./
-COPY scripts/install-temporal-cli.mjs scripts/
+COPY scripts/install-temporal-cli.mjs scripts/bundle-cli.mjs scripts/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
@@ -19,10 +19,12 @@ FROM ${NODE_IMAGE} AS app
 WORKDIR /app
 ENV NODE_ENV=production RIPOSTE_SKIP_TEMPORAL_INSTALL=1 RIPOSTE_DATA_DIR=/data
 COPY package.json package-lock.json ./
-COPY scripts/install-temporal-cli.mjs scripts/
+COPY scripts/install-temporal-cli.mjs scripts/bundle-cli.mjs scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist dist
 COPY config config
+# The console's pages are static files, served as they are (api/console/router.ts finds them beside package.json).
+COPY console console
 # A named volume mounted here starts with this owner, so the unprivileged user can write the feeds and the audit trail.
 RUN mkdir /data && chown node:node /data
 USER node

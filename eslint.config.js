@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console's pages run in the browser, as plain ES modules without a build step.
+    files: ['console/**/*.js'],
+    languageOptions: { globals: Object.fromEntries(['window', 'document', 'location', 'Node', 'EventSource', 'URLSearchParams', 'getComputedStyle', 'requestAnimationFrame', 'setInterval', 'clearTimeout', 'setTimeout'].map((name) => [name, 'readonly'])) },
+  },
+  {
     // Tests read JSON answers loosely; production code may not.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { type ActionPorts, type ActionResult, type Guard, type IncidentBrief, UNCHANGED } from '../domain/actions/action.ts';
 import { actionKind } from '../domain/actions/index.ts';
+import { type Exception, exceptionRefusal } from '../domain/exceptions.ts';
 import { audited } from './audit/audited.ts';
 import { type AuditContext, type AuditSink, currentActivity } from './audit/record.ts';
 
@@ -25,6 +26,8 @@ export interface ActionDeps {
   guard: Guard | undefined;
   /** Throws (retryably) while the kill switch is on. */
   assertContainmentAllowed: () => Promise<void>;
+  /** The live exceptions (workflows/control.ts), read fresh: a containment action one covers is refused. */
+  exceptions?: () => Promise<readonly Exception[]>;
   audit: AuditSink;
 }
 
@@ -32,7 +35,7 @@ export interface ActionDeps {
  * Runs any response action (domain/actions/) between audit records. The guard is checked here again, whatever the
  * workflow decided, and fails closed; the kill switch is checked before every containment action.
  */
-export function createActionActivities({ ports, guard, assertContainmentAllowed, audit }: ActionDeps) {
+export function createActionActivities({ ports, guard, assertContainmentAllowed, exceptions, audit }: ActionDeps) {
   function prepare({ kind: name, params }: ApplyActionInput) {
     const kind = actionKind(name);
     if (!kind) throw ApplicationFailure.nonRetryable(`unknown action ${name}`, 'UnknownAction');
@@ -48,6 +51,8 @@ export function createActionActivities({ ports, guard, assertContainmentAllowed,
       return audited(audit, attempt, async () => {
         const refusal = guard ? kind.refusal(params, guard) : kind.containment ? 'the allowlist or protect list could not be read' : undefined;
         if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'Protected');
+        const excepted = kind.containment && exceptions ? exceptionRefusal(kind, params, await exceptions(), Date.now()) : undefined;
+        if (excepted) throw ApplicationFailure.nonRetryable(excepted, 'Protected');
         if (kind.containment) await assertContainmentAllowed();
         const result = await kind.apply(ports, params, input.incident);
         // After an earlier attempt, "already so" may be this incident's own doing: the revert must then undo it.

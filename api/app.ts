@@ -2,10 +2,13 @@ import type { Client } from '@temporalio/client';
 import type { AuditReader } from '../activities/audit/record.ts';
 import express, { type Express } from 'express';
 import type { IncidentInput } from '../domain/incident.ts';
+import { parseDuration } from '../domain/duration.ts';
 import type { PolicySnapshot } from '../domain/policy.ts';
 import { accessLog, type AccessLogLine } from './accessLog.ts';
 import { type ApiKeySpec, createGuard, FEED_TOKEN_CONSUMER, type FeedConsumer } from './auth.ts';
 import { type AuthFailureLimit, authFailureLimit } from './authFailureLimit.ts';
+import { consoleRouter } from './console/router.ts';
+import { createSessions, DEFAULT_SESSION_TTL, type SessionSettings } from './console/sessions.ts';
 import { errorHandler, HttpError } from './errors.ts';
 import { apiMetrics } from './metrics/apiMetrics.ts';
 import type { MetricsExposition } from './metrics/exposition.ts';
@@ -14,10 +17,13 @@ import { alertsRouter } from './routes/alerts.ts';
 import { auditRouter } from './routes/audit.ts';
 import { blocksRouter } from './routes/blocks.ts';
 import { controlRouter } from './routes/control.ts';
+import { exceptionsRouter } from './routes/exceptions.ts';
 import { explainRouter } from './routes/explain.ts';
+import { eventsRouter } from './routes/events.ts';
 import { type BlocklistSource, type DomainFeedSource, feedsRouter } from './routes/feeds.ts';
 import { healthRouter } from './routes/health.ts';
 import { incidentsRouter } from './routes/incidents.ts';
+import { reportsRouter } from './routes/reports.ts';
 import { simulateRouter } from './routes/simulate.ts';
 import { type SlackApprovals, slackRouter } from './routes/slack.ts';
 import type { WebhookSecret } from './signature.ts';
@@ -61,6 +67,8 @@ export interface AppDeps {
   authFailureLimit?: AuthFailureLimit;
   /** The reverse proxies whose X-Forwarded-For gives the source address (Express's `trust proxy`); absent: the TCP peer. */
   trustProxy?: readonly string[];
+  /** The console's sessions (RIPOSTE_SESSION_SECRET, RIPOSTE_SESSION_TTL); absent: a random secret, 12 h. */
+  session?: SessionSettings;
 }
 
 /** The HTTP API without a listener, so tests and the server entry point build the same app. */
@@ -72,9 +80,11 @@ export function createApp(deps: AppDeps): Express {
   if (deps.accessLog) app.use(accessLog(deps.accessLog));
   if (deps.authFailureLimit) app.use(authFailureLimit(deps.authFailureLimit, deps.now));
   // Every request meets the role table (api/access.ts) before any router or body parser; routers know no roles.
-  const { guard, jsonBody } = createGuard({ keys: deps.apiKeys, feedToken: deps.feedToken, feedConsumers: deps.feedConsumers, webhookSecrets: deps.webhookSecrets, metricsToken: deps.metricsToken, now: deps.now });
+  const sessions = createSessions(deps.session ?? { ttlMs: parseDuration(DEFAULT_SESSION_TTL) }, deps.now);
+  const { guard, jsonBody, signIn, sessionOf } = createGuard({ keys: deps.apiKeys, feedToken: deps.feedToken, feedConsumers: deps.feedConsumers, webhookSecrets: deps.webhookSecrets, metricsToken: deps.metricsToken, now: deps.now, sessions });
   const metrics = apiMetrics({ client: deps.client, taskQueue: deps.taskQueue, metrics: deps.metrics });
   app.use(metrics.countAlertRequests);
+  app.use(consoleRouter({ sessions, signIn, sessionOf, temporalUiBase: deps.links.temporalUiBase, temporalNamespace: deps.client.options.namespace }));
   app.use(guard);
 
   app.use(healthRouter({ client: deps.client }));
@@ -87,12 +97,16 @@ export function createApp(deps: AppDeps): Express {
   // A simulation's export is larger than any alert request, so its route parses its body with a limit of its own.
   app.use(simulateRouter({ policy: deps.policy, jsonBody }));
   app.use('/v1', jsonBody(deps.maxBodyBytes));
-  app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links, coalesceWindowMs: deps.coalesceWindowMs }));
+  const events = eventsRouter({ client: deps.client, taskQueue: deps.taskQueue, audit: deps.audit });
+  app.use(alertsRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy, links: deps.links, coalesceWindowMs: deps.coalesceWindowMs, onIncidentStarted: events.incidentStarted }));
   app.use(incidentsRouter({ client: deps.client }));
   app.use(blocksRouter({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue: deps.enforcementTaskQueue, policy: deps.policy, links: deps.links }));
   app.use(controlRouter({ client: deps.client, taskQueue: deps.taskQueue }));
+  app.use(exceptionsRouter({ client: deps.client, taskQueue: deps.taskQueue }));
   app.use(explainRouter({ client: deps.client, taskQueue: deps.taskQueue, policy: deps.policy }));
   app.use(auditRouter({ audit: deps.audit }));
+  app.use(events);
+  app.use(reportsRouter({ audit: deps.audit, policy: deps.policy, now: deps.now }));
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));
   return app;

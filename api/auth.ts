@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type RequestHandler } from 'express';
 import type { Principal } from '../domain/incident.ts';
 import { type CanonicalCidr, type CanonicalIp, canonicalCidr, canonicalIp, cidrContains } from '../domain/ip.ts';
-import { accessFor, describeAccess, keyRoleFor, type Role, roleGrants } from './access.ts';
+import { accessFor, describeAccess, describeNeeded, keyRoleFor, type Role, roleGrants } from './access.ts';
 import { HttpError } from './errors.ts';
 import { createRateLimiter } from './rateLimit.ts';
+import { CSRF_HEADER, type Session, sessionCookie, type Sessions } from './console/sessions.ts';
 import { createSignatureVerifier, type PendingSignature, SIGNATURE_HEADER, type WebhookSecret } from './signature.ts';
 
 export { ROLES, type Role } from './access.ts';
@@ -26,7 +27,7 @@ export interface ApiKeySpec {
 /** The principal a request acts as; `role` is what the guard checked. */
 export interface RequestPrincipal extends Principal {
   role: Role;
-  via: 'api-key' | 'signature';
+  via: 'api-key' | 'signature' | 'session';
 }
 
 /** A firewall or proxy that pulls the feeds with a token of its own (the principals file's `feeds:`): only its SHA-256 is kept. */
@@ -73,6 +74,7 @@ export function createKeyRing(keys: readonly (string | ApiKeySpec)[]) {
     return { spec, digest: Buffer.from(spec.sha256, 'hex'), allowFrom: spec.allowFrom?.map(canonicalCidr) };
   });
   return {
+    entries: entries as readonly KeyEntry[],
     find(presented: string): KeyEntry | undefined {
       const candidate = createHash('sha256').update(presented, 'utf8').digest();
       let found: KeyEntry | undefined;
@@ -127,10 +129,13 @@ export interface GuardOptions {
   metricsToken?: string;
   /** Clock for rate limits and signature windows; tests move it. */
   now?: () => number;
+  /** The console's sessions: a valid `riposte_session` cookie stands for the key that signed in. */
+  sessions?: Sessions;
 }
 
 const unauthorized = () => new HttpError(401, 'unauthorized', 'send a valid API key as "Authorization: Bearer <key>" or "X-API-Key", or a signed webhook', undefined, { 'WWW-Authenticate': 'Bearer' });
 const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Authentication and authorization for the whole app, before any body is read: an anonymous, unauthorized or
@@ -172,6 +177,46 @@ export function createGuard(options: GuardOptions) {
     return timingSafeEqual(createHash('sha256').update(presented.key, 'utf8').digest(), scrapeDigest);
   }
 
+  const sessionKeys = new Map(options.sessions ? ring.entries.map((entry) => [options.sessions!.keyTag(entry.spec.sha256), entry]) : []);
+  /** The session of the request's cookie, and the key it stands for while that key is still configured. */
+  function sessionOf(req: Request): { session: Session; entry: KeyEntry } | undefined {
+    const token = sessionCookie(req.get('cookie'));
+    const session = token === undefined ? undefined : options.sessions?.read(token);
+    const entry = session && sessionKeys.get(session.keyTag);
+    return session && entry ? { session, entry } : undefined;
+  }
+
+  function sourceRefusal(req: Request, entry: KeyEntry): HttpError | undefined {
+    if (!entry.allowFrom) return undefined;
+    const source = remoteAddress(req);
+    if (source && entry.allowFrom.some((cidr) => cidrContains(cidr, source))) return undefined;
+    return forbidden(`this API key may not be used from ${source?.address ?? 'an unknown address'}`);
+  }
+
+  /** The console's login: the key a person typed, checked as the guard checks a key; the console is not for ingest keys. */
+  function signIn(req: Request, key: string): ApiKeySpec {
+    const entry = ring.find(key);
+    if (!entry) throw new HttpError(401, 'unauthorized', 'that API key is not valid');
+    const refused = sourceRefusal(req, entry);
+    if (refused) throw refused;
+    if (!roleGrants(entry.spec.role, 'viewer')) throw forbidden(`${entry.spec.name} has role ${entry.spec.role}, which only sends alerts; the console needs role ${describeNeeded('viewer')}`);
+    return entry.spec;
+  }
+
+  /**
+   * A key in a header, or else the console's session cookie. The cookie is sent by the browser on its own, so a state
+   * change it authenticates must also carry the session's CSRF token, which only the console's own pages can read.
+   */
+  function credentialOf(req: Request): { entry?: KeyEntry; inUrl: boolean; via: RequestPrincipal['via'] } | HttpError {
+    const presented = presentedKey(req);
+    if (presented) return { entry: ring.find(presented.key), inUrl: presented.inUrl, via: 'api-key' };
+    const signedIn = sessionOf(req);
+    if (signedIn && !SAFE_METHODS.has(req.method) && !options.sessions!.csrfMatches(signedIn.session, req.get(CSRF_HEADER))) {
+      return new HttpError(403, 'csrf', `a request authenticated by the console's session must carry its ${CSRF_HEADER} header`);
+    }
+    return { entry: signedIn?.entry, inUrl: false, via: 'session' };
+  }
+
   const guard: RequestHandler = (req, _res, next) => {
     const { access, route } = accessFor(req.method, req.path);
     // The Slack route verifies Slack's signature itself, and the mapped Slack user's role, before it acts.
@@ -189,20 +234,17 @@ export function createGuard(options: GuardOptions) {
       return next();
     }
 
-    const presented = presentedKey(req);
-    const entry = presented ? ring.find(presented.key) : undefined;
+    const credential = credentialOf(req);
+    if (credential instanceof HttpError) return next(credential);
+    const { entry, inUrl, via } = credential;
     if (!entry) return next(unauthorized());
     const { spec } = entry;
     // A URL is written to proxy and SIEM logs: a key found there may send alerts and nothing else.
-    if (presented?.inUrl && (access !== 'ingest' || spec.role !== 'ingest')) {
+    if (inUrl && (access !== 'ingest' || spec.role !== 'ingest')) {
       return next(forbidden(`a key in the URL (?key=) is accepted only from a key with role ingest sending alerts; send ${spec.name}'s key in a header`));
     }
-    if (entry.allowFrom) {
-      const source = remoteAddress(req);
-      if (!source || !entry.allowFrom.some((cidr) => cidrContains(cidr, source))) {
-        return next(forbidden(`this API key may not be used from ${source?.address ?? 'an unknown address'}`));
-      }
-    }
+    const refused = sourceRefusal(req, entry);
+    if (refused) return next(refused);
     if (spec.ratePerMinute !== undefined) {
       const decision = limiter.take(spec.name, { ratePerMinute: spec.ratePerMinute, burst: spec.burst });
       if (!decision.allowed) {
@@ -213,7 +255,7 @@ export function createGuard(options: GuardOptions) {
     if (needed !== undefined && !roleGrants(spec.role, needed)) {
       return next(forbidden(`${route} needs ${describeAccess(access)}; this key (${spec.name}) has role ${spec.role}`));
     }
-    req.principal = { name: spec.name, kind: spec.role === 'ingest' ? 'automation' : 'person', role: spec.role, via: 'api-key' };
+    req.principal = { name: spec.name, kind: spec.role === 'ingest' ? 'automation' : 'person', role: spec.role, via };
     next();
   };
 
@@ -245,5 +287,5 @@ export function createGuard(options: GuardOptions) {
     ];
   }
 
-  return { guard, jsonBody };
+  return { guard, jsonBody, signIn, sessionOf };
 }

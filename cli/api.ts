@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { secretFromEnv } from '../runtime/secrets.ts';
 import { clean, CliError, UsageError } from './errors.ts';
@@ -56,6 +58,14 @@ export function resolveBaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv)
   return url;
 }
 
+/** The API refused a request: its HTTP status, for callers that tell a refused key from a passing failure. */
+export class ApiError extends CliError {
+  constructor(message: string, readonly status: number, details: string[]) {
+    super(message, 1, details);
+    this.name = 'ApiError';
+  }
+}
+
 interface ErrorBody {
   error?: unknown;
   message?: unknown;
@@ -66,31 +76,41 @@ interface ErrorBody {
 export class ApiClient {
   constructor(readonly baseUrl: URL, private readonly key: ApiKey) {}
 
+  private urlOf(path: string): URL {
+    return new URL(path.replace(/^\//, ''), this.baseUrl.href.endsWith('/') ? this.baseUrl : `${this.baseUrl.href}/`);
+  }
+
+  /**
+   * One request through node:http(s): for a command that makes one call and exits, it loads and exits far sooner than
+   * fetch, whose pool keeps the process alive after the answer. No agent: the connection closes with the answer.
+   */
+  private send(method: string, url: URL, options: { accept: string; body?: string; signal: AbortSignal }): Promise<IncomingMessage> {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const headers = {
+      authorization: `Bearer ${this.key.value}`,
+      accept: options.accept,
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)) }),
+    };
+    return new Promise((ok, fail) => {
+      const req = send(url, { method, headers, signal: options.signal, agent: false }, ok);
+      req.once('error', fail);
+      req.end(options.body);
+    });
+  }
+
   async call<T>(method: string, path: string, options: { body?: unknown; query?: Record<string, string | undefined> } = {}): Promise<T> {
-    const url = new URL(path.replace(/^\//, ''), this.baseUrl.href.endsWith('/') ? this.baseUrl : `${this.baseUrl.href}/`);
+    const url = this.urlOf(path);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
     const where = this.baseUrl.origin;
-    let response: Response;
+    const signal = AbortSignal.timeout(TIMEOUT_MS);
+    let response: IncomingMessage;
+    let text = '';
     try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.key.value}`,
-          accept: 'application/json',
-          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-        redirect: 'error',
-      });
+      response = await this.send(method, url, { accept: 'application/json', body: options.body === undefined ? undefined : JSON.stringify(options.body), signal });
+      response.setEncoding('utf8');
+      for await (const chunk of response) text += chunk;
     } catch (err) {
-      throw this.transportError(err, where);
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (err) {
-      throw this.transportError(err, where);
+      throw this.transportError(signal.aborted ? signal.reason : err, where);
     }
     let json: unknown;
     try {
@@ -98,34 +118,65 @@ export class ApiClient {
     } catch {
       json = undefined;
     }
-    if (response.ok) {
-      if (json === undefined) throw new CliError(`the API at ${where} answered ${response.status} without JSON; is RIPOSTE_URL pointing at Riposte?`);
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
+      if (json === undefined) throw new CliError(`the API at ${where} answered ${status} without JSON; is RIPOSTE_URL pointing at Riposte?`);
       return json as T;
     }
     throw this.apiError(response, json as ErrorBody | undefined, text);
   }
 
-  private apiError(response: Response, body: ErrorBody | undefined, text: string): CliError {
+  /**
+   * Opens a Server-Sent Events stream: resolves with the response once the API answered 2xx, else throws as `call`
+   * does. Only the wait for that answer is timed; the stream lasts until `signal` aborts it or the server ends it.
+   */
+  async stream(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const answered = new AbortController();
+    const timer = setTimeout(() => answered.abort(new DOMException('no answer', 'TimeoutError')), TIMEOUT_MS);
+    let response: IncomingMessage;
+    try {
+      response = await this.send('GET', this.urlOf(path), { accept: 'text/event-stream', signal: AbortSignal.any([signal, answered.signal]) });
+    } catch (err) {
+      throw this.transportError(answered.signal.aborted ? answered.signal.reason : err, this.baseUrl.origin);
+    } finally {
+      clearTimeout(timer);
+    }
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return response;
+    let text = '';
+    response.setEncoding('utf8');
+    for await (const chunk of response) text += chunk;
+    let body: ErrorBody | undefined;
+    try {
+      body = JSON.parse(text) as ErrorBody;
+    } catch {
+      body = undefined;
+    }
+    throw this.apiError(response, body, text);
+  }
+
+  private apiError(response: IncomingMessage, body: ErrorBody | undefined, text: string): ApiError {
+    const status = response.statusCode ?? 0;
     const details: string[] = [];
     const isRiposteError = typeof body === 'object' && body !== null && typeof body.message === 'string';
     const message = isRiposteError
       ? clean(body.message)
-      : `HTTP ${response.status} ${clean(response.statusText)}${text ? `: ${clean(text.slice(0, 200))}` : ''}`;
+      : `HTTP ${status} ${clean(response.statusMessage)}${text ? `: ${clean(text.slice(0, 200))}` : ''}`;
     if (isRiposteError && Array.isArray(body.issues)) {
       for (const issue of body.issues) details.push(`  ${clean(issue?.path ?? '(body)')}: ${clean(issue?.message)}`);
     }
-    if (response.status === 401) details.push(`hint: the key from ${this.key.source} was not accepted by ${this.baseUrl.origin}`);
-    if (response.status === 503 || response.status === 429) {
-      const retry = response.headers.get('retry-after');
+    if (status === 401) details.push(`hint: the key from ${this.key.source} was not accepted by ${this.baseUrl.origin}`);
+    if (status === 503 || status === 429) {
+      const retry = response.headers['retry-after'];
       if (retry) details.push(`hint: retry after ${clean(retry)} s`);
     }
-    return new CliError(message, 1, details);
+    return new ApiError(message, status, details);
   }
 
   private transportError(err: unknown, where: string): CliError {
-    const error = err as Error & { cause?: { code?: string; message?: string } };
+    const error = err as Error & { code?: string };
     if (error?.name === 'TimeoutError') return new CliError(`the Riposte API at ${where} did not answer within ${TIMEOUT_MS / 1000} s`);
-    const reason = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(err);
+    const reason = error?.code ?? error?.message ?? String(err);
     return new CliError(`cannot reach the Riposte API at ${where} (${clean(reason)})`, 1, [
       'hint: is Riposte running (npm start, or npm run api)? Set RIPOSTE_URL to point elsewhere.',
     ]);

@@ -4,13 +4,19 @@ import { MAX_BLOCKS_PER_REQUEST } from '../domain/addressFields.ts';
 import { canonicalEntity, ENTITY_KINDS } from '../domain/entity.ts';
 import { INCIDENT_STATUSES } from '../domain/incident.ts';
 import { playbookByName } from '../playbooks/index.ts';
-import { PolicyError, loadPolicy } from '../runtime/policyFile.ts';
 import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts';
+import { auditCommand, verdictsCommand } from './audit.ts';
 import { importBlocks, readBlockList } from './blockList.ts';
+import { completionScript, type Shell, SHELLS } from './completion.ts';
+import { controlCommands } from './control.ts';
 import type { PointEnforcement } from '../workflows/control.ts';
 import { clean, CliError, UsageError } from './errors.ts';
+import { allowCommand, exceptionsCommand, unallowCommand } from './exceptions.ts';
+import { reportCommand } from './report.ts';
 import { simulateCommand } from './simulate.ts';
+import { tailCommand } from './tail.ts';
 import { runTemporalCli, TEMPORAL_SUMMARY } from './temporal.ts';
+import { riposteVersion, versionCommand } from './version.ts';
 import {
   type BlockView, type ExplanationView, formatBlocks, formatEnforcement, formatExplanation, formatIncident, formatIncidents, type IncidentListItem, type IncidentView,
 } from './format.ts';
@@ -32,6 +38,8 @@ interface Context {
   values: Values;
   args: string[];
   print(text: string): void;
+  /** Progress and warnings, on stderr. */
+  warn(text: string): void;
 }
 
 export interface CommandSpec {
@@ -102,6 +110,29 @@ function incidentAction(name: string, past: string, summary: string, description
     },
   };
 }
+
+const completionCommand: CommandSpec = {
+  name: 'completion',
+  args: ['SHELL'],
+  summary: 'print a completion script for bash or zsh',
+  description: [
+    'Prints a script completing riposte\'s commands, subcommands and options in SHELL (bash or zsh). Install it with',
+    '  echo \'source <(riposte completion bash)\' >> ~/.bashrc',
+    '  echo \'source <(riposte completion zsh)\' >> ~/.zshrc      (after compinit)',
+  ].join('\n'),
+  options: {},
+  api: false,
+  async run({ args, print }) {
+    const shell = args[0] as Shell;
+    if (!SHELLS.includes(shell)) throw new UsageError(`SHELL must be one of ${SHELLS.join(', ')}`, 'completion');
+    const commands = COMMANDS.map((c) => ({
+      name: c.name,
+      summary: c.summary,
+      options: Object.entries(optionsOf(c)).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]),
+    }));
+    print(completionScript(shell, [...commands, { name: 'help', summary: 'show the help of riposte or of a command', options: [] }, { name: 'temporal', summary: TEMPORAL_SUMMARY, options: [] }]));
+  },
+};
 
 const COMMANDS: CommandSpec[] = [
   incidentAction('approve', 'approved', 'approve an incident that awaits approval', 'Approves the containment the incident planned. Answers 409 (exit 1) unless the incident is awaiting approval, or when\nyou already approved it: an action the policy gives `approvals: 2` needs two different people.', { name: 'comment', help: 'recorded with the approval' }),
@@ -264,6 +295,8 @@ ${MAX_BLOCKS_PER_REQUEST.toLocaleString('en')} a request with the same --reason 
     options: {},
     api: false,
     async run({ args, print }) {
+      // Loaded here: the policy schema and YAML parser are the heaviest modules, and only this command needs them.
+      const { PolicyError, loadPolicy } = await import('../runtime/policyFile.ts');
       try {
         const policy = await loadPolicy(args[0]!);
         print(`${clean(args[0])}: valid, version ${policy.version}`);
@@ -274,8 +307,12 @@ ${MAX_BLOCKS_PER_REQUEST.toLocaleString('en')} a request with the same --reason 
       }
     },
   },
+  tailCommand, auditCommand, verdictsCommand, ...controlCommands, versionCommand, completionCommand,
   simulateCommand,
+  reportCommand,
+  allowCommand, exceptionsCommand, unallowCommand,
 ];
+
 
 const commandByName = new Map(COMMANDS.map((c) => [c.name, c]));
 
@@ -321,7 +358,7 @@ function mainHelp(): string {
     '',
     'Exit status: 0 done, 1 refused by the API or invalid (the reason is printed), 2 usage error; `temporal` exits',
     'with the Temporal CLI\'s own status.',
-    'Run `riposte <command> --help` for its options.',
+    'Run `riposte <command> --help` for its options; `riposte --version` prints the version.',
   ].join('\n');
 }
 
@@ -336,9 +373,13 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (text: st
       out(mainHelp());
       return 0;
     }
+    if (first === '--version') {
+      out(`riposte ${riposteVersion()}`);
+      return 0;
+    }
     if (first === 'temporal') return await runTemporalCli(argv.slice(1), env);
     if (first === 'help') {
-      const wanted = second === 'policy' ? 'policy check' : second;
+      const wanted = second === 'policy' ? 'policy check' : commandByName.has(`${second} ${argv[2]}`) ? `${second} ${argv[2]}` : second;
       const target = wanted === undefined ? undefined : commandByName.get(wanted);
       if (wanted !== undefined && !target) throw new UsageError(`unknown command ${JSON.stringify(clean(wanted))}`);
       out(target ? commandHelp(target) : mainHelp());
@@ -358,11 +399,13 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (text: st
         throw new UsageError(`unknown policy subcommand ${JSON.stringify(clean(second))}: only "check"`, 'policy check');
       }
     } else {
-      command = commandByName.get(first);
+      // A command and its subcommand (`control pause`), else the command alone.
+      const pair = second === undefined ? undefined : commandByName.get(`${first} ${second}`);
+      command = pair ?? commandByName.get(first);
       if (!command) {
         throw new UsageError(first.startsWith('-') ? `options go after the command: riposte <command> ${clean(first)}` : `unknown command ${JSON.stringify(clean(first))}`);
       }
-      rest = argv.slice(1);
+      rest = argv.slice(pair ? 2 : 1);
     }
 
     let values: Values;
@@ -396,7 +439,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (text: st
       }
       return client;
     };
-    await command.run({ api, values, args, print: out });
+    await command.run({ api, values, args, print: out, warn: err });
     return 0;
   } catch (error) {
     if (error instanceof CliError) {

@@ -134,6 +134,12 @@ export const policySchema = z.object({
     maxNewBlocks: z.number().int().min(1).max(1_000_000).default(50),
     window: duration.default(parseDuration('10m')),
   }).strict().default({ maxNewBlocks: 50, window: parseDuration('10m') }),
+  // The promotion report recommends a playbook's next mode (observe → approve → auto) once at least minVerdicts
+  // verdicts were given on what it would have done, and at least minPrecision of them were true positives.
+  promotion: z.object({
+    minPrecision: z.number().min(0).max(1).default(0.95),
+    minVerdicts: z.number().int().min(1).max(1_000_000).default(20),
+  }).strict().default({ minPrecision: 0.95, minVerdicts: 20 }),
   // How long an expired block still counts as an offence for the blockDuration ladder.
   offenceMemory: duration.refine((ms) => ms <= MAX_OFFENCE_MEMORY_MS, 'at most 365d').default(parseDuration('90d')),
   // Users, hosts and domains never disabled, isolated, tagged or blocklisted: the allowlist's siblings. Globs allowed.

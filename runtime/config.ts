@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { ApiKeySpec, FeedConsumer } from '../api/auth.ts';
 import type { AuthFailureLimit } from '../api/authFailureLimit.ts';
+import { DEFAULT_SESSION_TTL, type SessionSettings } from '../api/console/sessions.ts';
 import { DURATION_PATTERN, parseDuration } from '../domain/duration.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { SlackUser } from '../api/routes/slack.ts';
@@ -43,6 +44,7 @@ const envSchema = z.object({
   RIPOSTE_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RIPOSTE_AUTH_FAILURE_WINDOW: z.string().regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d').default('5m'),
   RIPOSTE_TRUST_PROXY: z.string().optional().transform((text, ctx) => trustedProxies(text, ctx)),
+  RIPOSTE_SESSION_TTL: z.string().regex(DURATION_PATTERN, 'a whole number followed by s, m, h or d').default(DEFAULT_SESSION_TTL),
   RIPOSTE_AUDIT_FILE: z.string().min(1).optional(),
   RIPOSTE_AUDIT_HEC_URL: z.url({ protocol: /^https?$/ }).optional(),
   // The trailing slash keeps a prefix from matching a longer host name (hooks.slack.com.example).
@@ -93,6 +95,8 @@ export interface Config {
     trustProxy?: string[];
     /** RIPOSTE_METRICS_TOKEN: a Prometheus server's bearer token for GET /metrics. */
     metricsToken?: string;
+    /** The console's sessions: RIPOSTE_SESSION_SECRET (absent: random per process) and RIPOSTE_SESSION_TTL. */
+    session: SessionSettings;
     /** Firewalls pulling the feeds with tokens of their own, from the principals file's `feeds:`. */
     feedConsumers: FeedConsumer[];
     /** Slack users who may click the incident message's buttons, as principals of the principals file. */
@@ -185,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authFailureLimit: e.RIPOSTE_AUTH_FAILURE_LIMIT === 0 ? undefined : { failures: e.RIPOSTE_AUTH_FAILURE_LIMIT, windowMs: parseDuration(e.RIPOSTE_AUTH_FAILURE_WINDOW) },
       trustProxy: e.RIPOSTE_TRUST_PROXY,
       metricsToken: metricsToken(env),
+      session: { secret: secretFromEnv(env, 'RIPOSTE_SESSION_SECRET'), ttlMs: parseDuration(e.RIPOSTE_SESSION_TTL) },
       feedConsumers,
       slackUsers,
       slack: slackConfig(env, e.SLACK_RESPONSE_URL_PREFIX),

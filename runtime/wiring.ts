@@ -111,5 +111,6 @@ export function apiApp(config: Config, client: Client, policy: () => PolicySnaps
     accessLog: (line) => logger.info('request', line),
     authFailureLimit: config.api.authFailureLimit,
     trustProxy: config.api.trustProxy,
+    session: config.api.session,
   });
 }

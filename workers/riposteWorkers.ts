@@ -8,6 +8,7 @@ import type { AuditSink } from '../activities/audit/record.ts';
 import { createActionActivities } from '../activities/actions.ts';
 import { blockShards, createBlockActivities } from '../activities/blocks.ts';
 import { createIncidentActivities } from '../activities/incidents.ts';
+import { createIncidentEventActivities } from '../activities/audit/incidentEvents.ts';
 import type { DomainFeed } from '../activities/domains/domainFeed.ts';
 import type { ManagerDirectory } from '../activities/enrich/managerDirectory.ts';
 import type { AssetTracker, HostContainment } from '../activities/hosts/hostContainment.ts';
@@ -17,6 +18,7 @@ import type { UserDirectory } from '../activities/users/userDirectory.ts';
 import type { ActionPorts, Guard } from '../domain/actions/action.ts';
 import { assertContainmentAllowed, createControlActivities, sharedKillSwitchReader } from '../activities/control.ts';
 import { createEnforcementActivities } from '../activities/enforce/index.ts';
+import { createExceptionActivities } from '../activities/exceptions.ts';
 import { createEnforcementRate } from '../activities/enforce/enforcementRate.ts';
 import type { EnforcementPoint } from '../activities/enforce/enforcementPoint.ts';
 import { createEnrichActivities } from '../activities/enrich/index.ts';
@@ -107,6 +109,7 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
   const blocks = createBlockActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue });
   const readKillSwitch = sharedKillSwitchReader(deps.client, deps.taskQueue);
   const containmentAllowed = () => assertContainmentAllowed(readKillSwitch);
+  const exceptions = async () => (await readKillSwitch()).exceptions ?? [];
   const audit = deps.audit ?? discardAudit;
   const create: Record<WorkerRole, () => Promise<Worker>> = {
     main: async () => Worker.create({
@@ -120,14 +123,21 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
         ...createEnrichActivities({ geoip: deps.geoip, client: deps.client, reputation: deps.responders?.reputation }),
         ...blocks,
         ...createIncidentActivities({ client: deps.client, taskQueue: deps.taskQueue }),
+        ...createIncidentEventActivities({ audit }),
         ...createOffenceActivities({ client: deps.client, taskQueue: deps.taskQueue }),
         ...createNotifyActivities({ notifiers: deps.notifiers, audit }),
-        ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, audit }),
+        ...createActionActivities({ ports: actionPorts(deps, blocks), guard: deps.guard, assertContainmentAllowed: containmentAllowed, exceptions, audit }),
         ...createControlActivities({ client: deps.client, readKillSwitch }),
         ...createPollActivities({ client: deps.client, taskQueue: deps.taskQueue, audit, polling: deps.polling }),
       },
     }),
-    control: async () => Worker.create({ ...common, taskQueue: controlTaskQueue(deps.taskQueue), workflowBundle: await bundle(), maxCachedWorkflows: 2 }),
+    control: async () => Worker.create({
+      ...common,
+      taskQueue: controlTaskQueue(deps.taskQueue),
+      workflowBundle: await bundle(),
+      maxCachedWorkflows: 2,
+      activities: createExceptionActivities({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue, audit }),
+    }),
     enforcement: async () => Worker.create({
       ...common,
       taskQueue: enforcementTaskQueue,
@@ -135,6 +145,7 @@ export async function createRiposteWorkers(deps: RiposteWorkerDeps): Promise<Wor
         points: deps.enforcementPoints,
         allowlist: deps.guard?.allowlist,
         assertContainmentAllowed: containmentAllowed,
+        exceptions,
         audit,
         rate: createEnforcementRate(deps.maxEnforcementActionsPerSecond),
         intent: blockShards({ client: deps.client, taskQueue: deps.taskQueue, enforcementTaskQueue }).intent,

@@ -35,6 +35,8 @@ export const INCIDENT_ACTIVITY_OPTIONS = {
   },
   // Raising an incident from a workflow is one signal-with-start: short, and worth retrying until Temporal takes it.
   raise: { startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '1m' } },
+  // A decision or verdict written to the audit file: local and short; a trail that stays down costs the report a fact.
+  auditEvent: { startToCloseTimeout: '10s', retry: { initialInterval: '500ms', maximumAttempts: 5 } },
   // Notifications retry on their own schedule; their failure is recorded, never allowed to hold up containment.
   notify: { startToCloseTimeout: '20s', retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6, nonRetryableErrorTypes: ['NotificationRejected'] } },
 } satisfies Record<string, ActivityOptions | LocalActivityOptions>;

@@ -1,4 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Exception } from '../domain/exceptions.ts';
+import { exceptionsOf } from './control/exceptions.ts';
 
 /** The mass-block circuit breaker, as the control workflow shows it. */
 export interface BreakerState {
@@ -20,6 +22,8 @@ export interface ControlState {
   breaker?: BreakerState;
   /** Per enforcement point, the last reconcile's enforced ratio; absent until reconcile first ran. */
   enforcement?: Record<string, PointEnforcement>;
+  /** The live exceptions, soonest to expire first; absent when there are none. */
+  exceptions?: Exception[];
 }
 
 /** What the last reconcile found at a point. */
@@ -53,11 +57,12 @@ export interface AdmissionResult {
 }
 
 interface ControlCarry {
-  killSwitch: Omit<ControlState, 'breaker' | 'enforcement'>;
+  killSwitch: Omit<ControlState, 'breaker' | 'enforcement' | 'exceptions'>;
   breaker: { tripped: boolean; at?: string; by?: string; blockTimes: number[] };
   enforcement?: Record<string, PointEnforcement>;
   /** Recent admissions by key, oldest first, with when they were decided. */
   admissions?: [key: string, at: number, result: AdmissionResult][];
+  exceptions?: Exception[];
 }
 
 /** How long, and how many, admissions are remembered for their retries: far beyond any activity's retry schedule. */
@@ -81,11 +86,16 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
   const { breaker } = carry;
   const enforcement = carry.enforcement ?? {};
   const admissions = new Map((carry.admissions ?? []).map(([key, at, result]) => [key, { at, result }]));
-  const view = (): ControlState => ({
-    ...killSwitch,
-    breaker: { tripped: breaker.tripped, recentBlocks: breaker.blockTimes.length, at: breaker.at, by: breaker.by },
-    ...(Object.keys(enforcement).length > 0 ? { enforcement } : {}),
-  });
+  const exceptions = exceptionsOf(carry.exceptions);
+  const view = (): ControlState => {
+    const live = exceptions.live();
+    return {
+      ...killSwitch,
+      breaker: { tripped: breaker.tripped, recentBlocks: breaker.blockTimes.length, at: breaker.at, by: breaker.by },
+      ...(Object.keys(enforcement).length > 0 ? { enforcement } : {}),
+      ...(live.length > 0 ? { exceptions: live } : {}),
+    };
+  };
 
   // An update returns only once its new state is in the history, so an API that waited for it can promise that
   // every later check sees the pause.
@@ -132,7 +142,9 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     }
     return enforcement;
   });
-  await condition(() => workflowInfo().continueAsNewSuggested);
+  await exceptions.expireUntil(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof controlWorkflow>({ killSwitch, breaker, enforcement, admissions: [...admissions].map(([key, { at, result }]) => [key, at, result]) });
+  await continueAsNew<typeof controlWorkflow>({
+    killSwitch, breaker, enforcement, admissions: [...admissions].map(([key, { at, result }]) => [key, at, result]), exceptions: exceptions.carry(),
+  });
 }

@@ -18,13 +18,15 @@ const { waitForContainmentAllowed } = proxyActivities<ControlActivities>({
 const lookAtKillSwitch = localFirst(lookLocally, waitForContainmentAllowed);
 
 /**
- * Returns once the kill switch is off. The first look returns at once, so `onHeld` can report a held workflow straight
- * away; after that each activity waits up to a minute, polling, so a long pause costs few history events.
+ * Returns once the kill switch is off, with the control state that said so (its live exceptions included). The first
+ * look returns at once, so `onHeld` can report a held workflow straight away; after that each activity waits up to a
+ * minute, polling, so a long pause costs few history events.
  */
-export async function killSwitchCleared(onHeld: (control: ControlState) => void = () => undefined): Promise<void> {
+export async function killSwitchCleared(onHeld: (control: ControlState) => void = () => undefined): Promise<ControlState> {
   let control = await lookAtKillSwitch({ maxWaitMs: 0 });
   while (control.paused) {
     onHeld(control);
     control = await waitForContainmentAllowed({ maxWaitMs: 60_000 });
   }
+  return control;
 }

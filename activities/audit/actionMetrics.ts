@@ -1,14 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { actionKinds } from '../../domain/actions/index.ts';
+import { containmentOf, playbookOfIncident } from '../../domain/reports/containment.ts';
 import { playbookByName } from '../../playbooks/index.ts';
 import type { AuditRecord, AuditSink } from './record.ts';
-
-/**
- * The audit names of containment that holds: `block.apply` is an enforcement point's own record of dropping the
- * address (the block kind's apply is only the lease request, audited as `block.request`), and `<kind>.apply` the
- * vendor call of every other kind that holds (disabling a user, isolating a host, listing a domain).
- */
-const CONTAINMENT = new Set(actionKinds.filter((kind) => kind.holds).map((kind) => `${kind.name}.apply`));
 
 /** Incidents whose containment this process has timed already: a retry, another point or an extension is not a second sample. */
 const REMEMBERED_INCIDENTS = 10_000;
@@ -38,12 +31,12 @@ export function withActionMetrics(sink: AuditSink, registry: Registry): AuditSin
   const timed = new Set<string>();
 
   function observe(record: AuditRecord): void {
-    const { incidentId, incidentOpenedAt } = record.trigger;
-    if (record.result !== 'success' || !CONTAINMENT.has(record.action) || !incidentId || !incidentOpenedAt || timed.has(incidentId)) return;
-    timed.add(incidentId);
+    const containment = containmentOf(record);
+    if (!containment || timed.has(containment.incidentId)) return;
+    timed.add(containment.incidentId);
     if (timed.size > REMEMBERED_INCIDENTS) timed.delete(timed.values().next().value!);
-    const playbook = playbookByName(incidentId.slice(0, incidentId.indexOf(':')))?.name ?? 'unknown';
-    timeToContain.observe({ playbook }, Math.max(0, (Date.parse(record.at) - Date.parse(incidentOpenedAt)) / 1000));
+    const playbook = playbookByName(playbookOfIncident(containment.incidentId))?.name ?? 'unknown';
+    timeToContain.observe({ playbook }, containment.seconds);
   }
 
   return {

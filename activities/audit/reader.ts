@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { followLines } from './follow.ts';
 import type { AuditPage, AuditQuery, AuditReader, AuditRecord } from './record.ts';
 
 export interface JsonlReaderOptions {
@@ -41,6 +42,27 @@ export function createJsonlAuditReader(path: string, options: JsonlReaderOptions
         newestFirst.push(record);
       }
       return { records: newestFirst.reverse(), truncated };
+    },
+
+    // A report reads its whole window, however far back: the window (at most a year) bounds it, not maxScanBytes.
+    async *between({ since, until }) {
+      for await (const { line } of linesBackwards(path, chunkBytes, Number.POSITIVE_INFINITY)) {
+        const record = parse(line);
+        if (!record) continue;
+        const at = Date.parse(record.at);
+        if (at < since) {
+          if (at < since - ORDER_SLACK_MS) return;
+          continue;
+        }
+        if (at < until) yield record;
+      }
+    },
+
+    follow(onRecord) {
+      return followLines(path, (line) => {
+        const record = parse(line);
+        if (record) onRecord(record);
+      });
     },
   };
 }

@@ -25,7 +25,8 @@ export const AUTOMATION = 'automation';
 
 /** `block.apply`, `block.remove`, `notify`, or `<action kind>.apply` and `<action kind>.revert` (domain/actions/). */
 export type AuditAction = string;
-export type AuditPhase = 'before' | 'after';
+/** An attempt writes `before` then `after`; an `event` is a fact an incident recorded (its decision, a verdict), nothing attempted. */
+export type AuditPhase = 'before' | 'after' | 'event';
 export type AuditResult = 'success' | 'failure' | 'skipped';
 
 /** The Temporal activity attempt that wrote a record: what makes its id stable across re-deliveries of that attempt. */
@@ -154,4 +155,8 @@ export interface AuditPage {
 
 export interface AuditReader {
   query(query: AuditQuery): Promise<AuditPage>;
+  /** Every record made at or after `since` and before `until` (epoch milliseconds), newest first: for reports. */
+  between(window: { since: number; until: number }): AsyncIterable<AuditRecord>;
+  /** Calls `onRecord` with each record written after `ready`, for GET /v1/events. Absent: no live feed. */
+  follow?(onRecord: (record: AuditRecord) => void): { ready: Promise<void>; stop(): void };
 }

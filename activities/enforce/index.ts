@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { addressException, describeException, type Exception } from '../../domain/exceptions.ts';
 import type { CanonicalCidr } from '../../domain/ip.ts';
 import { audited, auditedEach } from '../audit/audited.ts';
 import type { AuditContext, AuditSink } from '../audit/record.ts';
@@ -50,6 +51,8 @@ export interface EnforcementDeps {
   allowlist: readonly CanonicalCidr[] | undefined;
   /** Throws while the kill switch is on; checked at the start of every containment call, after any workflow check. */
   assertContainmentAllowed: () => Promise<void>;
+  /** The live exceptions, read fresh: a block sharing an address with one is refused, and reconcile never puts it back. */
+  exceptions?: () => Promise<readonly Exception[]>;
   /** Every call writes an audit record before and after it, refusals included. */
   audit: AuditSink;
   /** The enforcement rate of this process; unlimited when absent. */
@@ -62,7 +65,7 @@ const HEARTBEAT_MS = 3_000;
 /** nft reports whole seconds left, so an expiry read back from the kernel is within a second or two of the one asked. */
 const SAME_EXPIRY_MS = 2_000;
 
-export function createEnforcementActivities({ points, allowlist, assertContainmentAllowed, audit, rate, intent }: EnforcementDeps) {
+export function createEnforcementActivities({ points, allowlist, assertContainmentAllowed, exceptions = async () => [], audit, rate, intent }: EnforcementDeps) {
   const byName = new Map(points.map((point) => [point.name, point]));
 
   function pointNamed(name: string): EnforcementPoint {
@@ -85,6 +88,18 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     return { ...input, apply: input.apply.filter(({ address, expiresAt }) => Math.abs((held.get(address) ?? Number.NEGATIVE_INFINITY) - expiresAt) > SAME_EXPIRY_MS) };
   }
 
+  /** Throws when a live exception covers the target, naming it. */
+  function assertNotExcepted(target: CanonicalCidr, live: readonly Exception[]): void {
+    const hit = addressException(target, live, Date.now());
+    if (hit) throw ApplicationFailure.nonRetryable(`${target.text} is covered by ${describeException(hit)}`, 'AllowlistViolation');
+  }
+
+  /** The live blocks no exception covers: reconcile must not put back what an exception lifted. */
+  async function intentOutsideExceptions(): Promise<BlockIntent[]> {
+    const [blocks, live] = await Promise.all([intent!(), exceptions()]);
+    return blocks.filter(({ address }) => !addressException(canonicalTarget(address), live, Date.now()));
+  }
+
   async function sync(input: SyncBlocksInput): Promise<SyncBlocksResult> {
     const { point } = input;
     // Removals first: lifting a block is never held back behind new ones.
@@ -94,6 +109,8 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     const deferred = [...input.remove.slice(remove.length), ...input.apply.slice(apply.length)].map(({ address }) => address);
     // Read while the before-records are written: both must precede an apply, neither needs the other.
     const holding: Promise<string | undefined> = apply.length === 0 ? Promise.resolve(undefined) : assertContainmentAllowed().then(() => undefined, messageOf);
+    // Settled either way, so a failed read rejects only the applies that await it (fail closed), never the process.
+    const excepted: Promise<readonly Exception[] | Error> = apply.length === 0 ? Promise.resolve([]) : exceptions().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     // Every attempt is audited, refusals included (a point this worker lacks, the allowlist, the kill switch).
     const attempts = [
       ...remove.map(({ address, audit: context }) => ({ action: 'block.remove', point, target: address, parameters: {}, context })),
@@ -106,6 +123,9 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
       if (held !== undefined) throw new Error(held);
       if (!allowlist) throw new Error('the allowlist could not be read: nothing is blocked');
       assertNotAllowlisted(canonicalTarget(attempt.target), allowlist);
+      const live = await excepted;
+      if (live instanceof Error) throw new Error(`the exceptions could not be read: nothing is blocked (${live.message})`);
+      assertNotExcepted(canonicalTarget(attempt.target), live);
       return enforcementPoint.apply({ address: attempt.target, expiresAt: apply[i - remove.length]!.expiresAt });
     });
     const held = await holding;
@@ -121,7 +141,7 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
     /** Puts back what the point lost and removes Riposte's stale entries there (activities/enforce/reconcile.ts). */
     async reconcileBlocks({ point }: { point: string }): Promise<PointReconciliation> {
       if (!intent) throw ApplicationFailure.nonRetryable('this worker cannot read the live blocks', 'UnknownEnforcementPoint');
-      return reconcilePoint(pointNamed(point), intent, audit);
+      return reconcilePoint(pointNamed(point), intentOutsideExceptions, audit);
     },
     /** Applies and removes one shard's batch at one point: one audit write before, one after, one firewall transaction. */
     async syncBlocks(input: SyncBlocksInput): Promise<SyncBlocksResult> {
@@ -143,6 +163,7 @@ export function createEnforcementActivities({ points, allowlist, assertContainme
       await audited(audit, { action: 'block.apply', point, target: address, parameters, context }, async () => {
         if (!allowlist) throw ApplicationFailure.nonRetryable('the allowlist could not be read: nothing is blocked', 'AllowlistViolation');
         assertNotAllowlisted(canonicalTarget(address), allowlist);
+        assertNotExcepted(canonicalTarget(address), await exceptions());
         const enforcementPoint = pointNamed(point);
         await assertContainmentAllowed();
         await enforcementPoint.apply({ address, expiresAt });

@@ -35,7 +35,7 @@ function requestBody({ schema, mediaType = 'application/json', required }: Reque
   };
 }
 
-const SUCCESS_SCHEMA: Record<string, JsonSchema> = { 'application/json': { type: 'object' }, 'text/plain': { type: 'string' } };
+const SUCCESS_SCHEMA: Record<string, JsonSchema> = { 'application/json': { type: 'object' }, 'text/plain': { type: 'string' }, 'text/event-stream': { type: 'string' } };
 
 function responses(operation: Operation, access: Access) {
   const produces = operation.produces ?? 'application/json';

@@ -1,8 +1,11 @@
 import type { z } from 'zod';
 import type { AccessRule } from '../access.ts';
 import { AUDIT_MAX_LIMIT, auditQuery } from '../routes/audit.ts';
+import { reportSummaryQuery } from '../routes/reports.ts';
 import { blockBody, blockListBody, listQuery as blockListQuery, unblockBody } from '../routes/blocks.ts';
 import { breakerResetBody, pauseBody } from '../routes/control.ts';
+import { exceptionBody } from '../routes/exceptions.ts';
+import { MAX_EVENT_SUBSCRIBERS, RECONNECT_MS } from '../routes/events.ts';
 import { explainQuery } from '../routes/explain.ts';
 import { domainsQuery } from '../routes/feeds.ts';
 import { commentBody, INCIDENT_ID_FORMS, listQuery as incidentListQuery, reasonBody, resumeBody, verdictBody } from '../routes/incidents.ts';
@@ -38,9 +41,9 @@ export interface Operation {
   query?: z.ZodObject;
   body?: RequestBody;
   /** Success statuses and what each means; 304 has no body. */
-  ok: Partial<Record<200 | 202 | 304, string>>;
+  ok: Partial<Record<200 | 201 | 202 | 304, string>>;
   /** Default `application/json`; `none` for an empty answer. */
-  produces?: 'application/json' | 'text/plain' | 'none';
+  produces?: 'application/json' | 'text/plain' | 'text/event-stream' | 'none';
   /** Failures besides the guard's (401, 403, 429) and a body's or query's 400 and 413; a text replaces the general one. */
   errors?: Partial<Record<ErrorStatus, string>>;
   /** The route calls Temporal, so it answers 503 `temporal_unavailable` while Temporal cannot be reached. */
@@ -51,6 +54,7 @@ const text = (description: string, schema: JsonSchema = { type: 'string' }): Pat
 
 const incidentId = text(`The incident id, URL-encoded: ${INCIDENT_ID_FORMS}.`);
 const blockTarget = text('An address or a range, URL-encoded (`203.0.113.0%2F24`), in any spelling the API canonicalizes.');
+const exceptionId = text('The exception\'s id, as `GET /v1/exceptions` lists it.', { type: 'string', format: 'uuid' });
 const entity = text('An address, user, host, domain or URL in any spelling, URL-encoded (`corp%5Calice`).');
 const anySource = text('The SIEM whose body this is; `generic` is Riposte\'s own alert.', { type: 'string', enum: SUPPORTED_SOURCES });
 const verifyingSource = text('A SIEM that checks its URL before posting to it.', { type: 'string', enum: alertSources.filter((source) => source.verification).map((source) => source.name) });
@@ -120,16 +124,39 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'POST', path: '/v1/blocks', summary: 'Block an address or a range by hand, or a list of them', body: { schema: { anyOf: [requestSchema(blockBody), requestSchema(blockListBody)] } },
     description: 'An array (a threat list) is checked whole before anything is requested. A range wider than the policy\'s maxBlockWidth becomes the incident `manual-block:<range>`, waiting for approval.',
     ok: { 202: '`{address, workflowId, duration, by, expiresAt?}`; `{address, incident, status: awaiting_approval, approvalsNeeded, …}` for a wide range; `{requested, by}` for a list.' },
-    errors: { 403: 'The address or range overlaps the allowlist (`allowlisted`), or the guard refused the credential.', 409: 'An earlier request for the same range still waits.' }, temporal: true,
+    errors: { 403: 'The address or range overlaps the allowlist (`allowlisted`) or a live exception (`excepted`), or the guard refused the credential.', 409: 'An earlier request for the same range still waits.' }, temporal: true,
   },
   { method: 'DELETE', path: '/v1/blocks/:ip', summary: 'Lift a block now, whoever asked for it', pathParameters: { ip: blockTarget }, body: { schema: unblockBody }, ok: { 202: '`{address, unblocking: true, by}`.' }, errors: { 404: 'Not blocked.' }, temporal: true },
 
   { method: 'GET', path: '/v1/audit', summary: `The audit trail: the newest matching records (at most ${AUDIT_MAX_LIMIT}), newest last`, query: auditQuery, ok: { 200: '`{records, truncated, limit}`.' }, errors: { 503: 'This API process has no audit trail configured (`audit_unavailable`).' } },
+  {
+    method: 'GET', path: '/v1/events', summary: 'Live events (Server-Sent Events): incidents, actions, the kill switch', produces: 'text/event-stream',
+    description: [
+      `\`retry: ${RECONNECT_MS}\` once this process watches, then events, each with an \`id:\` (per API process), and \`: keepalive\` every 15 s.`,
+      '`event: incident` `{id, playbook, status, entity, updatedAt}` when an incident appears or its status changes (within 1 s);',
+      '`event: action` `{time, incidentId?, action, point?, target?, outcome}` for each audit `after` record as it is written;',
+      '`event: control` `{paused, breaker: {tripped, recentBlocks}}` when the kill switch or the circuit breaker changes.',
+    ].join(' '),
+    ok: { 200: 'The stream, open until the client leaves.' },
+    errors: { 503: `This process already streams to ${MAX_EVENT_SUBSCRIBERS} subscribers (\`too_many_subscribers\`): retry after \`Retry-After\`.` },
+  },
+  {
+    method: 'GET', path: '/v1/reports/summary', summary: 'The review\'s figures from the audit trail: enforcements against false positives, time to contain, top rules and entities, promotion', query: reportSummaryQuery,
+    description: 'Default `until` now and `since` 30 days before it; at most 366 days. See README, Reports.',
+    ok: { 200: '`{since, until, enforcementsVsFalsePositives, timeToContain, topRules, topEntities, promotion}`.' }, errors: { 503: 'This API process has no audit trail configured (`audit_unavailable`).' },
+  },
   { method: 'GET', path: '/v1/control', summary: 'The kill switch, the circuit breaker, and each enforcement point\'s last reconcile', ok: { 200: '`{paused, by?, reason?, at?, breaker?, enforcement?}`.' }, temporal: true },
   {
     method: 'GET', path: '/v1/explain/:entity', summary: 'Why an entity is or is not acted on now', pathParameters: { entity }, query: explainQuery,
     ok: { 200: '`{entity, kind, verdict: acted_on|not_acted_on|no_incident, reasons, incidents, block?, policy}`.' }, errors: { 400: 'The text is no entity, or not of the kind given.' }, temporal: true,
   },
+  { method: 'GET', path: '/v1/exceptions', summary: 'The live exceptions, soonest to expire first', ok: { 200: '`{exceptions: [{id, kind, value, reason, by, createdAt, expiresAt}]}`.' }, temporal: true },
+  {
+    method: 'POST', path: '/v1/exceptions', summary: 'Never act on an address or range, user, host or domain until a time; lifts the live blocks it covers', body: { schema: exceptionBody },
+    description: 'Exactly one of `for` (e.g. `7d`) and `expiresAt`, at most 90 days ahead. Checked wherever the policy\'s allowlist and protect list are; ends by itself.',
+    ok: { 201: '`{exception, lifted}`: the exception as recorded, and the blocks it lifted.' }, temporal: true,
+  },
+  { method: 'DELETE', path: '/v1/exceptions/:id', summary: 'End an exception now', pathParameters: { id: exceptionId }, ok: { 200: '`{exception}`: the exception ended.' }, errors: { 400: 'The id is no exception id (`params.id`).', 404: 'No live exception has that id.' }, temporal: true },
   { method: 'POST', path: '/v1/control/pause', summary: 'Pause all containment (the kill switch)', body: { schema: pauseBody }, ok: { 200: 'The kill switch as recorded.' }, temporal: true },
   { method: 'POST', path: '/v1/control/resume', summary: 'Resume containment', body: { schema: pauseBody }, ok: { 200: 'The kill switch as recorded.' }, temporal: true },
   { method: 'POST', path: '/v1/control/breaker/reset', summary: 'Re-arm the mass-block circuit breaker', body: { schema: breakerResetBody }, ok: { 200: 'The breaker as recorded.' }, temporal: true },

@@ -16,11 +16,17 @@ export interface AlertsRouteDeps {
   links: IncidentInput['links'];
   /** How long alerts for one incident wait to share a signal; 0 still merges those of one event-loop turn. */
   coalesceWindowMs: number;
+  /** Each incident a signal of this process started (GET /v1/events tells its subscribers at once). */
+  onIncidentStarted?: (incident: { id: string; playbook: string; entity: string }) => void;
 }
 
-export function alertsRouter({ client, taskQueue, policy, links, coalesceWindowMs }: AlertsRouteDeps): Router {
+export function alertsRouter({ client, taskQueue, policy, links, coalesceWindowMs, onIncidentStarted }: AlertsRouteDeps): Router {
   const router = Router();
-  const coalescer = createIncidentCoalescer((id, input, batch) => signalIncident(client, taskQueue, id, input, batch), coalesceWindowMs);
+  const coalescer = createIncidentCoalescer(async (id, input, batch) => {
+    const result = await signalIncident(client, taskQueue, id, input, batch);
+    if (result.started) onIncidentStarted?.({ id, playbook: input.playbook, entity: input.entity });
+    return result;
+  }, coalesceWindowMs);
   // A SIEM that gets no 202 sends again, so each request's signals are new ones.
   const delivery: AlertDelivery = { client, taskQueue, links, sendIncident: (id, input, batch) => coalescer.submit(id, input, batch), requestId: () => randomUUID() };
   const ingest = (source: string) => async (req: import('express').Request, res: import('express').Response) => {

@@ -2,8 +2,10 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { blockShards, type RequestBlockInput } from '../../activities/blocks.ts';
+import { readKillSwitch } from '../../activities/control.ts';
 import { blockTargetField, MAX_BLOCKS_PER_REQUEST } from '../../domain/addressFields.ts';
 import { addToBatch, EMPTY_BATCH } from '../../domain/alert.ts';
+import { addressException, describeException, type Exception } from '../../domain/exceptions.ts';
 import type { IncidentInput } from '../../domain/incident.ts';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../../domain/duration.ts';
 import { allowlistOverlap, type CanonicalCidr, canonicalBlockTarget, canonicalCidr } from '../../domain/ip.ts';
@@ -91,6 +93,7 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     const snapshot = policy();
     // Fails closed: an allowlist that cannot be read throws, and nothing is started.
     refuseAllowlisted(target, snapshot);
+    refuseExcepted(target, await liveExceptions());
     const by = req.principal!.name;
     if (needsApproval(target, snapshot, req.principal!.role)) {
       const maxWidth = target.family === 4 ? snapshot.maxBlockWidth.ipv4 : snapshot.maxBlockWidth.ipv6;
@@ -110,16 +113,23 @@ export function blocksRouter({ client, taskQueue, enforcementTaskQueue = ENFORCE
     res.status(202).json({ address, workflowId: lease!.workflowId, duration: formatDuration(durationMs), by, ...(await currentExpiry(address)) });
   });
 
+  /** The live exceptions; a control workflow that cannot be read throws, so nothing is started (fail closed). */
+  async function liveExceptions(): Promise<Exception[]> {
+    return (await client.withDeadline(Date.now() + 10_000, () => readKillSwitch(client, taskQueue))).exceptions ?? [];
+  }
+
   async function importList(req: Request, res: Response): Promise<void> {
     const parsed = blockListBody.safeParse(req.body);
     if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
     const snapshot = policy();
+    const exceptions = await liveExceptions();
     const by = req.principal!.name;
     const issues: { path: string; message: string }[] = [];
     const requests = parsed.data.map(({ ip, duration, reason }, i) => {
       const target = canonicalBlockTarget(ip);
       try {
         refuseAllowlisted(target, snapshot);
+        refuseExcepted(target, exceptions);
       } catch (err) {
         issues.push({ path: `[${i}].ip`, message: err instanceof HttpError ? err.issues?.[0]?.message ?? err.message : (err as Error).message });
       }
@@ -212,6 +222,11 @@ function blockAddress(text: string): string {
   } catch (err) {
     throw validationFailed([{ path: 'ip', message: (err as Error).message }]);
   }
+}
+
+function refuseExcepted(target: CanonicalCidr, exceptions: readonly Exception[]): void {
+  const hit = addressException(target, exceptions, Date.now());
+  if (hit) throw new HttpError(403, 'excepted', `${target.text} is covered by ${describeException(hit)} and is not blocked while it lasts`, [{ path: 'ip', message: `covered by exception ${hit.id} (${hit.value})` }]);
 }
 
 function refuseAllowlisted(target: CanonicalCidr, snapshot: PolicySnapshot): void {

@@ -12,6 +12,7 @@ import type { PolicySnapshot } from '../../domain/policy.ts';
 import { compileProtect, protectedBy } from '../../domain/protect.ts';
 import { playbookByName, playbooks } from '../../playbooks/index.ts';
 import type { ControlState } from '../../workflows/control.ts';
+import { describeException, type Exception, exceptionFor } from '../../domain/exceptions.ts';
 import { blockStatusQuery, statusQuery, timelineQuery } from '../../workflows/messages.ts';
 import { entityAttribute, statusAttribute } from '../../workflows/searchAttributes.ts';
 import { HttpError, zodIssues } from '../errors.ts';
@@ -169,6 +170,8 @@ export interface Explanation {
   incidents: ExplainedIncident[];
   block?: BlockView;
   policy: { version: string; allowlisted?: string; protectedBy?: string };
+  /** The live exception covering the entity (POST /v1/exceptions), if any. */
+  exception?: Exception;
 }
 
 export interface ExplainRouteDeps {
@@ -183,7 +186,7 @@ export interface ExplainRouteDeps {
  * read as the kind given, else as every kind it can be (URL-encode a URL, a range or `corp\alice` in the path). Answers
  *
  *   { entity, kind, verdict: 'acted_on' | 'not_acted_on' | 'no_incident', reasons: string[], incidents: [...],
- *     block?: {...}, policy: { version, allowlisted?, protectedBy? } }
+ *     block?: {...}, policy: { version, allowlisted?, protectedBy? }, exception? }
  *
  * - `entity`, `kind`: the canonical text and the kind it was read as (an incident's kind wins over a guess);
  * - `verdict`: `acted_on` while a containment action is in effect (a block running and applied at one enforcement
@@ -198,7 +201,8 @@ export interface ExplainRouteDeps {
  *   pointErrors } }] }`; a closed incident's state is its workflow's result;
  * - `block`: for an address, its running `block:<address>` workflow: `{ workflowId, running, state, points,
  *   expiresAt, leases: [{ requester, until, incident }], pointErrors }`;
- * - `policy`: the current policy's version, and the allowlist entry or protect pattern that covers the entity.
+ * - `policy`: the current policy's version, and the allowlist entry or protect pattern that covers the entity;
+ * - `exception`: the live exception (POST /v1/exceptions) that covers it, if any.
  *
  * A text that is no entity (or not of the kind given) gets 400 naming `entity` (or `query.kind`).
  */
@@ -220,6 +224,7 @@ export function explainRouter({ client, taskQueue, policy }: ExplainRouteDeps): 
       readControl(client, taskQueue),
     ]);
     const cover = coverOf(kind, canonical, snapshot);
+    const exception = control instanceof Error ? undefined : exceptionFor(kind, canonical, control.exceptions ?? [], Date.now());
     const activeBlock = block?.running ? block : undefined;
     const inEffect = incidents.flatMap((incident) => (incident.actions ?? []).filter(isInEffect).map((action) => ({ incident, action })));
     const verdict = inEffect.length > 0 || (activeBlock && holds(activeBlock)) ? 'acted_on' : incidents.length > 0 || activeBlock ? 'not_acted_on' : 'no_incident';
@@ -230,6 +235,7 @@ export function explainRouter({ client, taskQueue, policy }: ExplainRouteDeps): 
     if (verdict !== 'acted_on') for (const incident of incidents) reasons.push(`${incident.id} (${incident.status ?? 'unknown'}): ${incident.reason}`);
     if (verdict === 'no_incident') reasons.push(`no open or recent incident names ${canonical}`);
     if (cover.reason) reasons.push(cover.reason);
+    if (exception) reasons.push(`${canonical} is covered by ${describeException(exception)}: never acted on while it lasts`);
     reasons.push(...controlReasons(control));
     const others = readings.filter((r) => r.kind !== kind && r.canonical === canonical).map((r) => r.kind);
     if (query.data.kind === undefined && found.length === 0 && others.length > 0) {
@@ -244,6 +250,7 @@ export function explainRouter({ client, taskQueue, policy }: ExplainRouteDeps): 
       incidents,
       ...(activeBlock ? { block: activeBlock } : {}),
       policy: { version: snapshot.version, ...cover.policy },
+      ...(exception ? { exception } : {}),
     };
     res.json(answer);
   });

@@ -6,7 +6,7 @@ import { ENTITY_KINDS, type EntityKind } from '../../domain/entity.ts';
 import { approvalRefusal } from '../../domain/responsePlan.ts';
 import { isIncidentId, playbooks } from '../../playbooks/index.ts';
 import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate } from '../../workflows/messages.ts';
-import { entityAttribute, playbookAttribute, severityAttribute, statusAttribute, verdictAttribute } from '../../workflows/searchAttributes.ts';
+import { entityAttribute, playbookAttribute, severityAttribute, sourceAttribute, statusAttribute, verdictAttribute } from '../../workflows/searchAttributes.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 import { type EntityFilter, entityFilter, MAX_SCANNED, readEntity } from './explain.ts';
 
@@ -24,6 +24,10 @@ export const listQuery = z.object({
   // Read as any kind, or as `kind`: see GET /v1/explain/:entity.
   entity: z.string().max(2048).optional(),
   kind: z.enum(ENTITY_KINDS).optional(),
+  source: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
+  // Opened at or after `since`, before `until`.
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 }).strict();
 
@@ -68,11 +72,14 @@ export function incidentsRouter({ client }: { client: Client }): Router {
   router.get('/v1/incidents', async (req, res) => {
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw new HttpError(400, 'validation_failed', 'invalid query', zodIssues(parsed.error, ['query']));
-    const { status, playbook, entity, kind, limit } = parsed.data;
+    const { status, playbook, entity, kind, source, since, until, limit } = parsed.data;
     if (kind && entity === undefined) throw new HttpError(400, 'validation_failed', 'invalid query', [{ path: 'query.kind', message: 'kind says how to read entity: give entity too' }]);
     const clauses = ['WorkflowType = "incidentWorkflow"'];
     if (status) clauses.push(`${statusAttribute.name} = "${status}"`);
     if (playbook) clauses.push(`${playbookAttribute.name} = "${playbook}"`);
+    if (source) clauses.push(`${sourceAttribute.name} = "${source}"`);
+    if (since) clauses.push(`StartTime >= "${new Date(since).toISOString()}"`);
+    if (until) clauses.push(`StartTime < "${new Date(until).toISOString()}"`);
     const about: EntityFilter | undefined = entity === undefined ? undefined : entityFilter(readEntity(entity, kind, 'query.entity'));
     if (about) clauses.push(about.clause);
     const incidents = [];

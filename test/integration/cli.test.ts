@@ -1,38 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { canonicalCidr } from '../../domain/ip.ts';
+import { assertNoStack, cli, projectDir } from '../support/cli.ts';
 import { eventually, startApi, startRiposte, suiteServer, TEST_API_KEY, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';
-
-const projectDir = resolve(fileURLToPath(import.meta.url), '../../..');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real CLI as a separate process, the way an operator runs it. */
-function cli(args: string[], env: Record<string, string | undefined> = {}, options: { command?: string[]; cwd?: string } = {}): Promise<CliResult> {
-  const base: Record<string, string | undefined> = { ...process.env, RIPOSTE_API_KEY: undefined, RIPOSTE_API_KEY_FILE: undefined, RIPOSTE_URL: undefined };
-  const merged = Object.fromEntries(Object.entries({ ...base, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
-  const [file, ...prefix] = options.command ?? [process.execPath, '--import', 'tsx', join(projectDir, 'cli/riposte.ts')];
-  return new Promise((ok) => {
-    execFile(file!, [...prefix, ...args], { cwd: options.cwd ?? projectDir, env: merged, timeout: 60_000 }, (error, stdout, stderr) => {
-      ok({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function assertNoStack(result: CliResult): void {
-  assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace');
-}
 
 async function inPairs<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openApiDocument } from '../../api/openapi/document.ts';
 import { ERROR_SCHEMA } from '../../api/openapi/responses.ts';
-import { riposteWithApi, testPolicy, uniqueAddress } from '../support/temporal.ts';
+import { riposteWithApi, TEST_API_KEY, testPolicy, uniqueAddress } from '../support/temporal.ts';
 
 const document = openApiDocument() as any;
 
@@ -31,6 +31,10 @@ describe('GET /openapi.json on the running app', () => {
           return encodeURIComponent(parameter.schema.enum?.[0] ?? examples[name]);
         });
         const what = `${method.toUpperCase()} ${path}`;
+        if (operation.responses['200']?.content?.['text/event-stream']) {
+          await assertStreamOpens(`${stack.api.url}${path}`, what);
+          continue;
+        }
         const answer = await stack.api.call(method.toUpperCase(), path);
         assert.ok(operation.responses[String(answer.status)], `${what}: ${answer.status} is documented (${answer.text.slice(0, 200)})`);
         if (answer.status < 400) continue;
@@ -41,3 +45,15 @@ describe('GET /openapi.json on the running app', () => {
     }
   });
 });
+
+/** A stream never ends by itself: its status and type are read, then the request is dropped. */
+async function assertStreamOpens(url: string, what: string): Promise<void> {
+  const abort = new AbortController();
+  try {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${TEST_API_KEY}` }, signal: abort.signal });
+    assert.equal(response.status, 200, what);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/, what);
+  } finally {
+    abort.abort();
+  }
+}

@@ -99,6 +99,9 @@ describe('roles: every route with every principal', () => {
       // An invalid query: the route's own 400 shows the request got past the guard, whether or not an audit trail is wired.
       { method: 'GET', path: '/v1/audit?since=not-a-time', needs: 'viewer', allowed: [400] },
       { method: 'GET', path: '/v1/control', needs: 'viewer', allowed: [200] },
+      { method: 'GET', path: '/v1/exceptions', needs: 'viewer', allowed: [200] },
+      { method: 'POST', path: '/v1/exceptions', needs: 'responder', refusedBody: { kind: 'address', value: blocked, reason: 'refused', for: '1h' }, allowedBody: () => malformed, allowed: [400] },
+      { method: 'DELETE', path: '/v1/exceptions/00000000-0000-4000-8000-000000000000', needs: 'responder', allowedBody: () => malformed, allowed: [400] },
       { method: 'GET', path: `/v1/explain/${encodeURIComponent(pending)}`, needs: 'viewer', allowed: [200] },
       { method: 'POST', path: '/v1/control/pause', needs: 'admin', refusedBody: { reason: 'refused' }, allowedBody: () => malformed, allowed: [400] },
       { method: 'POST', path: '/v1/control/resume', needs: 'admin', refusedBody: {}, allowedBody: () => malformed, allowed: [400] },
@@ -151,6 +154,7 @@ describe('roles: every route with every principal', () => {
     assert.deepEqual([held.expiresAt, held.requests, held.leases], [heldBefore!.expiresAt, heldBefore!.requests, heldBefore!.leases], 'and is as it was');
     assert.equal(await exists(`brute-force:${refusedIp}`), false, 'no refused alert started an incident');
     assert.equal(await riposte.blocks.read(refusedBlockIp), null, 'no refused manual block requested');
+    assert.deepEqual((await api.call('GET', '/v1/exceptions')).json.exceptions, [], 'no refused exception added');
     assert.equal((await api.call('GET', `/v1/incidents/${incident}`)).json.status, 'awaiting_approval');
 
     for (const { row, column } of cells.filter((c) => c.allowed)) {

@@ -1,4 +1,5 @@
 import { blockShards, type BlockShards } from '../../activities/blocks.ts';
+import type { AuditReader, AuditSink } from '../../activities/audit/record.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,6 +69,8 @@ export async function startRiposte(options: {
   /** The identity providers, EDRs, asset trackers, ticket systems and manager directories response actions reach. */
   responders?: Partial<Responders>;
   taskQueue?: string;
+  /** Where the workers write the audit trail; absent: nowhere. */
+  audit?: AuditSink;
 }): Promise<TestRiposte> {
   const { address, bundlePath } = suiteServer();
   quietRuntime();
@@ -91,6 +94,7 @@ export async function startRiposte(options: {
     responders: options.responders,
     geoip: await openDbipGeoIp(),
     workflowBundle: { codePath: bundlePath },
+    audit: options.audit,
   });
   const running = workers.map((worker) => worker.run());
   return {
@@ -153,6 +157,8 @@ export interface TestApiOptions {
   /** Listen address; requests still go to 127.0.0.1 (a dual-stack `::` listener sees them as ::ffff:127.0.0.1). */
   host?: string;
   now?: () => number;
+  /** The audit trail GET /v1/audit and the reports read; absent: they answer 503. */
+  audit?: AuditReader;
 }
 
 export interface TestApi {
@@ -176,6 +182,7 @@ export async function startApi(riposte: TestRiposte, policy: PolicySnapshot, opt
     coalesceWindowMs: options.coalesceWindowMs ?? 5,
     policy: () => policy,
     blocklist: riposte.edl,
+    audit: options.audit,
     links: { consoleBase: 'http://riposte.test', temporalUiBase: 'http://temporal-ui.test' },
     log: () => undefined,
   });

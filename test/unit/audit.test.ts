@@ -148,6 +148,22 @@ describe('audit reader', () => {
     assert.equal(page.truncated, true);
     assert.equal(page.records.at(-1)!.id, 's99');
   });
+
+  test('between reads a whole window, newest first, past maxScanBytes, and stops once well before since', async () => {
+    const path = fresh();
+    const base = Date.parse('2025-01-01T00:00:00Z');
+    const text = Array.from({ length: 200 }, (_, i) => JSON.stringify(record(`w${i}`, { at: new Date(base + i * 60_000).toISOString() }))).join('\n');
+    await writeFile(path, `${text}\n`);
+    const reader = createJsonlAuditReader(path, { maxScanBytes: 4096, chunkBytes: 512 });
+    const ids = async (since: number, until: number) => {
+      const found: string[] = [];
+      for await (const r of reader.between({ since, until })) found.push(r.id);
+      return found;
+    };
+    assert.deepEqual(await ids(base + 10 * 60_000, base + 13 * 60_000), ['w12', 'w11', 'w10']);
+    assert.equal((await ids(base, base + 200 * 60_000)).length, 200);
+    assert.deepEqual(await ids(base - 60_000, base + 60_000), ['w0']);
+  });
 });
 
 describe('audited activities', () => {

@@ -80,7 +80,7 @@ test('bodies and query parameters are the routes\' own zod schemas, on their inp
 
   const parameters = (method: string, path: string) => Object.fromEntries(operationOf(method, path).parameters.map((p: any) => [`${p.in}:${p.name}`, p]));
   const incidents = parameters('GET', '/v1/incidents');
-  assert.deepEqual(Object.keys(incidents), ['query:status', 'query:playbook', 'query:entity', 'query:kind', 'query:limit']);
+  assert.deepEqual(Object.keys(incidents), ['query:status', 'query:playbook', 'query:entity', 'query:kind', 'query:source', 'query:since', 'query:until', 'query:limit']);
   assert.deepEqual(incidents['query:status'].schema.enum, [...INCIDENT_STATUSES]);
   assert.deepEqual([incidents['query:limit'].required, incidents['query:limit'].schema.maximum], [false, 500]);
   assert.deepEqual(Object.keys(parameters('GET', '/v1/audit')), ['query:incident', 'query:since', 'query:limit']);

@@ -21,6 +21,7 @@ describe('policySchema: defaults', () => {
       maxBlockWidth: { ipv4: 24, ipv6: 48 },
       circuitBreaker: { maxNewBlocks: 50, window: 10 * 60_000 },
       offenceMemory: 90 * DAY,
+      promotion: { minPrecision: 0.95, minVerdicts: 20 },
       protect: { users: [], hosts: [], domains: [] },
       approvals: {},
       playbooks: {},

@@ -95,7 +95,7 @@ describe('approval timeout', () => {
     assert.equal(page.event_action, 'trigger');
     assert.equal(page.payload.severity, 'critical');
     assert.match(page.payload.summary, /ESCALATED: nobody approved or rejected block .* within 1h/);
-    assert.equal(page.links[0].href, `http://riposte.test/v1/incidents/${encodeURIComponent(handle.workflowId)}`);
+    assert.equal(page.links[0].href, `http://riposte.test/console/#/incidents/${encodeURIComponent(handle.workflowId)}`);
 
     await env.sleep('61m');
     const denied = await reaching(handle, 'expired');

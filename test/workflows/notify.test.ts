@@ -51,7 +51,7 @@ describe('notifications from the incident workflow', () => {
     assert.equal(slack.requests.length, 3, 'slack retried until it answered 200, and no more');
     const message = JSON.parse(slack.requests.at(-1)!.body);
     const text = JSON.stringify(message.blocks);
-    for (const expected of [address, '12', 'http://riposte.test/v1/incidents/', 'http://ui.test/namespaces/default/workflows/']) {
+    for (const expected of [address, '12', 'http://riposte.test/console/#/incidents/', 'http://ui.test/namespaces/default/workflows/']) {
       assert.ok(text.includes(expected), `the Slack message carries ${expected}`);
     }
   });

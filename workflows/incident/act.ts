@@ -1,6 +1,9 @@
 import { condition, proxyActivities, proxyLocalActivities, uuid4 } from '@temporalio/workflow';
 import type { ActionActivities } from '../../activities/actions.ts';
 import type { ControlActivities } from '../../activities/control.ts';
+import { actionKind } from '../../domain/actions/index.ts';
+import { exceptionRefusal } from '../../domain/exceptions.ts';
+import type { ControlState } from '../control.ts';
 import { formatDuration } from '../../domain/duration.ts';
 import type { PlanStep } from '../../domain/responsePlan.ts';
 import { INCIDENT_ACTIVITY_OPTIONS, LOCAL_ACTIONS } from '../activityOptions.ts';
@@ -30,8 +33,9 @@ export async function runSteps(incident: Incident, steps: readonly PlanStep[]): 
   for (const step of steps) {
     if (incident.falsePositive) return false;
     if (step.containment) {
-      await heldBack(incident);
+      const control = await heldBack(incident);
       if (incident.falsePositive) return false;
+      if (excepted(incident, step, control)) continue;
       incident.setStatus('containing', step.description);
       if (step.breaker && !(await admitted(incident))) return false;
     }
@@ -56,13 +60,25 @@ async function apply(incident: Incident, step: PlanStep): Promise<void> {
   }
 }
 
+/**
+ * Records the step refused when a live exception covers it. Exceptions are read with the kill switch, just before the
+ * action, so one added while the incident waited (for approval, or out a pause) still holds it back.
+ */
+function excepted(incident: Incident, step: PlanStep, control: ControlState): boolean {
+  const kind = actionKind(step.kind);
+  const refusal = kind && exceptionRefusal(kind, step.params, control.exceptions ?? [], Date.now());
+  if (!refusal) return false;
+  incident.addAction({ kind: step.kind, target: step.target, params: step.params, detail: refusal, outcome: 'refused', idempotencyKey: step.idempotencyKey });
+  return true;
+}
+
 /** Waits out the incident's own pause, then the deployment's kill switch; a false positive stops the wait for nothing. */
-async function heldBack(incident: Incident): Promise<void> {
+async function heldBack(incident: Incident): Promise<ControlState> {
   if (incident.state.paused) {
     incident.setStatus('paused');
     await condition(() => !incident.state.paused);
   }
-  await killSwitchCleared((control) => {
+  return killSwitchCleared((control) => {
     if (incident.state.status !== 'paused') incident.setStatus('paused', `kill switch on, set by ${control.by ?? 'unknown'}${control.reason ? `: ${control.reason}` : ''}`);
   });
 }

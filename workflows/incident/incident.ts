@@ -9,6 +9,7 @@ import type { PlaybookPolicy } from '../../domain/policy.ts';
 import { approvalRefusal, failedSteps, type PlanStep } from '../../domain/responsePlan.ts';
 import type { Playbook } from '../../playbooks/playbook.ts';
 import { INCIDENT_ACTIVITY_OPTIONS } from '../activityOptions.ts';
+import { auditVerdict } from './auditEvents.ts';
 import { rootCauseMessage } from '../failures.ts';
 import {
   alertsSignal, approveSignal, blockEndedSignal, type BlockHealth, blockHealthSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate,
@@ -119,7 +120,7 @@ export class Incident {
       ...(reputation ? { reputation } : {}),
       title: this.playbook.title(entity),
       links: {
-        incident: consoleBase ? `${consoleBase}/v1/incidents/${encodeURIComponent(id)}` : undefined,
+        incident: consoleBase ? `${consoleBase}/console/#/incidents/${encodeURIComponent(id)}` : undefined,
         temporalUi: temporalUiBase ? `${temporalUiBase}/namespaces/${encodeURIComponent(workflowInfo().namespace)}/workflows/${encodeURIComponent(id)}` : undefined,
       },
       policyVersion: this.input.policy.version,
@@ -191,13 +192,12 @@ export class Incident {
     this.state.verdict = { verdict, by, comment, at: new Date().toISOString() };
     this.record(`verdict:${verdict}`, comment, by);
     upsertSearchAttributes([{ key: verdictAttribute, value: verdict }]);
-    if (verdict === 'false_positive') {
-      if (this.state.status === 'awaiting_approval') {
-        this.decision = 'rejected';
-        this.state.approval = { decision: 'rejected', by, comment: `false positive${comment ? `: ${comment}` : ''}`, at: new Date().toISOString() };
-      }
-      await this.onFalsePositive(by);
+    if (verdict === 'false_positive' && this.state.status === 'awaiting_approval') {
+      this.decision = 'rejected';
+      this.state.approval = { decision: 'rejected', by, comment: `false positive${comment ? `: ${comment}` : ''}`, at: new Date().toISOString() };
     }
+    await auditVerdict(this, this.state.verdict);
+    if (verdict === 'false_positive') await this.onFalsePositive(by);
     return this.state.verdict;
   }
 

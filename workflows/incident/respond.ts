@@ -2,6 +2,7 @@ import { approvalWait, decidePlan } from '../../domain/incidentDecision.ts';
 import { type PlanStep, responseStatus, responseSummary } from '../../domain/responsePlan.ts';
 import type { Facts } from '../../playbooks/playbook.ts';
 import { awaitApproval } from './approval.ts';
+import { auditDecision } from './auditEvents.ts';
 import { runAlongside, runSteps } from './act.ts';
 import type { Incident } from './incident.ts';
 import { guardOf } from '../../domain/actions/guard.ts';
@@ -15,6 +16,7 @@ import { gatherFacts, thresholdsReached } from './triage.ts';
 export async function respond(incident: Incident): Promise<void> {
   if (!(await thresholdsReached(incident))) return;
   const steps = decide(incident, await gatherFacts(incident));
+  await auditDecision(incident);
   const now = steps.filter((s) => s.disposition === 'run');
   const held = steps.filter((s) => s.disposition === 'approve');
   const wait = approvalWait(steps);

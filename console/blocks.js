@@ -1,0 +1,31 @@
+import { api, can } from './api.js';
+import { countdown, field, h, table, when } from './dom.js';
+import { act } from './ui.js';
+
+const EXTENSIONS = ['1h', '24h', '7d', '30d'];
+
+function buttons(block) {
+  if (!can('responder')) return '—';
+  const address = block.address;
+  const duration = h('select', {}, EXTENSIONS.map((d) => h('option', { value: d }, d)));
+  return h('form', { class: 'inline', 'aria-label': `Change the block of ${address}`, onsubmit: (e) => e.preventDefault() },
+    h('button', { type: 'button', class: 'danger', onclick: () => act(`Unblock ${address}`, () => api('DELETE', `/v1/blocks/${encodeURIComponent(address)}`, { reason: 'lifted from the console' })) }, `Unblock ${address}`),
+    field('Hold for (from now)', duration),
+    // A manual lease from now: the block holds until its longest lease ends.
+    h('button', { type: 'button', onclick: () => act(`Extend ${address}`, () => api('POST', '/v1/blocks', { ip: address, duration: duration.value, reason: 'extended from the console' })) }, 'Extend'));
+}
+
+export function blocksPage() {
+  return {
+    wants: (kind, data) => kind === 'action' && /block/.test(data.action),
+    async render() {
+      const { blocks } = await api('GET', '/v1/blocks?limit=1000');
+      return h('section', { 'aria-labelledby': 'page-title' },
+        h('h1', { id: 'page-title' }, `Active blocks (${blocks.length})`),
+        table('Blocked addresses and ranges', ['Address', 'State', 'Expires in', 'Since', 'Reason', 'Requested by', 'Enforcement points', 'Actions'],
+          blocks.map((b) => [b.address, b.state, countdown(b.expiresAt), when(b.since), b.reason, b.requestedBy,
+            Object.entries(b.points).map(([point, hold]) => `${point}: ${hold.state}`).join(', '), buttons(b)])),
+        h('p', { class: 'muted' }, 'Disabled users and isolated hosts are listed on their incidents\' pages, with their outcome and revert.'));
+    },
+  };
+}
