@@ -83,6 +83,9 @@ document.addEventListener('focusout', () => setTimeout(() => {
 /** One stream per page: a new pending approval, an action, a kill-switch change redraws what shows it. */
 function listen() {
   events = new EventSource('/v1/events');
+  // The stream opens once the server knows the present; what changed between the page's first read and then (or
+  // while a dropped stream reconnected) was never sent as an event, so the page reads it again.
+  events.addEventListener('open', () => void redrawLive());
   for (const kind of ['incident', 'action', 'control']) {
     events.addEventListener(kind, (event) => {
       const data = JSON.parse(event.data);

@@ -14,7 +14,7 @@ export function enrichment(state) {
 }
 
 export function alertsTable(state) {
-  return table(`Alerts (${state.alertCount} in ${state.alertBatches} batches; first and latest shown)`, ['When', 'Source', 'Type', 'Severity', 'Count'],
+  return table(`Alerts (${state.alertCount} in ${state.alertBatches} ${state.alertBatches === 1 ? 'batch' : 'batches'}; first and latest shown)`, ['When', 'Source', 'Type', 'Severity', 'Count'],
     state.sampleAlerts.map((a) => [when(a.occurredAt ?? a.receivedAt), a.source, a.type, a.severity, a.count]));
 }
 

@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Exception } from '../domain/exceptions.ts';
+import { type BreakerCarry, breakerOf, type RememberedAdmissions } from './control/breaker.ts';
 import { exceptionsOf } from './control/exceptions.ts';
 
 /** The mass-block circuit breaker, as the control workflow shows it. */
@@ -58,16 +59,11 @@ export interface AdmissionResult {
 
 interface ControlCarry {
   killSwitch: Omit<ControlState, 'breaker' | 'enforcement' | 'exceptions'>;
-  breaker: { tripped: boolean; at?: string; by?: string; blockTimes: number[] };
+  breaker: BreakerCarry;
   enforcement?: Record<string, PointEnforcement>;
-  /** Recent admissions by key, oldest first, with when they were decided. */
-  admissions?: [key: string, at: number, result: AdmissionResult][];
+  admissions?: RememberedAdmissions;
   exceptions?: Exception[];
 }
-
-/** How long, and how many, admissions are remembered for their retries: far beyond any activity's retry schedule. */
-const ADMISSION_MEMORY_MS = 30 * 60_000;
-const MAX_REMEMBERED_ADMISSIONS = 5_000;
 
 export const setKillSwitchUpdate = defineUpdate<ControlState, [{ paused: boolean; by: string; reason?: string }]>('setKillSwitch');
 /** Admissions in the order given, each deciding on the count the ones before it left. */
@@ -83,15 +79,14 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     ? carried
     : { killSwitch: carried ?? { paused: false }, breaker: { tripped: false, blockTimes: [] } };
   let { killSwitch } = carry;
-  const { breaker } = carry;
+  const breaker = breakerOf(carry.breaker, carry.admissions);
   const enforcement = carry.enforcement ?? {};
-  const admissions = new Map((carry.admissions ?? []).map(([key, at, result]) => [key, { at, result }]));
   const exceptions = exceptionsOf(carry.exceptions);
   const view = (): ControlState => {
     const live = exceptions.live();
     return {
       ...killSwitch,
-      breaker: { tripped: breaker.tripped, recentBlocks: breaker.blockTimes.length, at: breaker.at, by: breaker.by },
+      breaker: breaker.view(),
       ...(Object.keys(enforcement).length > 0 ? { enforcement } : {}),
       ...(live.length > 0 ? { exceptions: live } : {}),
     };
@@ -103,36 +98,9 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
     killSwitch = { paused, by, reason, at: new Date().toISOString() };
     return view();
   });
-  const remembered = (key: string | undefined, decide: () => AdmissionResult): AdmissionResult => {
-    if (key === undefined) return decide();
-    const earlier = admissions.get(key);
-    // The first answer went unread (that is why the call came again), so it is given as it was, justTripped included.
-    if (earlier) return earlier.result;
-    const result = decide();
-    const now = Date.now();
-    admissions.set(key, { at: now, result });
-    for (const [old, { at }] of admissions) {
-      if (admissions.size <= MAX_REMEMBERED_ADMISSIONS && at > now - ADMISSION_MEMORY_MS) break;
-      admissions.delete(old);
-    }
-    return result;
-  };
-  const decide = ({ automatic, maxNewBlocks, windowMs }: BlockAdmission): AdmissionResult => {
-    const now = Date.now();
-    breaker.blockTimes = breaker.blockTimes.filter((at) => at > now - windowMs);
-    if (automatic && (breaker.tripped || breaker.blockTimes.length >= maxNewBlocks)) {
-      const justTripped = !breaker.tripped;
-      if (justTripped) Object.assign(breaker, { tripped: true, at: new Date(now).toISOString(), by: 'automation' });
-      return { admitted: false, justTripped };
-    }
-    breaker.blockTimes.push(now);
-    // Only the newest N+1 times can matter to the next decision, so the state stays bounded under a storm.
-    if (breaker.blockTimes.length > maxNewBlocks + 1) breaker.blockTimes.splice(0, breaker.blockTimes.length - maxNewBlocks - 1);
-    return { admitted: true, justTripped: false };
-  };
-  setHandler(admitBlocksUpdate, (batch) => batch.map((admission) => remembered(admission.key, () => decide(admission))));
+  setHandler(admitBlocksUpdate, breaker.admit);
   setHandler(resetBreakerUpdate, ({ by }) => {
-    Object.assign(breaker, { tripped: false, blockTimes: [], at: new Date().toISOString(), by });
+    breaker.reset(by);
     return view();
   });
   setHandler(controlStateQuery, view);
@@ -144,7 +112,5 @@ export async function controlWorkflow(carried?: ControlState | ControlCarry): Pr
   });
   await exceptions.expireUntil(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof controlWorkflow>({
-    killSwitch, breaker, enforcement, admissions: [...admissions].map(([key, { at, result }]) => [key, at, result]), exceptions: exceptions.carry(),
-  });
+  await continueAsNew<typeof controlWorkflow>({ killSwitch, ...breaker.carry(), enforcement, exceptions: exceptions.carry() });
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { EdlFile } from '../../activities/enforce/edlFile.ts';
@@ -62,6 +62,38 @@ export function quietRuntime(): void {
 }
 
 
+/**
+ * A client connection whose close first waits out the SDK's pending gRPC retries. Its retry interceptor re-sends a
+ * failed call from a timer, and a re-send after the channel closed throws outside any promise ("Channel has been shut
+ * down"), failing whichever test file is running; so once closing begins no new retry is scheduled, and the close
+ * waits for those already scheduled.
+ */
+export async function connectClosably(address: string): Promise<{ connection: Connection; close(): Promise<void> }> {
+  const defaults = defaultGrpcRetryOptions();
+  let closing = false;
+  let lastRetryAt = 0;
+  const connection = await Connection.connect({
+    address,
+    interceptors: [makeGrpcRetryInterceptor({
+      retryableDecider: (attempt, status) => !closing && defaults.retryableDecider(attempt, status),
+      delayFunction: (attempt, status) => {
+        const delay = defaults.delayFunction(attempt, status);
+        lastRetryAt = Math.max(lastRetryAt, Date.now() + delay);
+        return delay;
+      },
+    })],
+  });
+  return {
+    connection,
+    async close() {
+      closing = true;
+      // A retry sent just before closing began may take as long again to answer.
+      while (Date.now() < lastRetryAt + 1_000) await new Promise((wake) => setTimeout(wake, lastRetryAt + 1_000 - Date.now()));
+      await connection.close();
+    },
+  };
+}
+
 export async function startRiposte(options: {
   policy: PolicySnapshot;
   points?: (dataDir: string) => EnforcementPoint[];
@@ -78,7 +110,7 @@ export async function startRiposte(options: {
   const edl = new EdlFile(join(dataDir, 'edl.json'));
   const taskQueue = options.taskQueue ?? `test-${randomBytes(6).toString('hex')}`;
   const namespace = 'default';
-  const connection = await Connection.connect({ address });
+  const { connection, close } = await connectClosably(address);
   const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });
   const workers: Worker[] = await createRiposteWorkers({
@@ -107,7 +139,7 @@ export async function startRiposte(options: {
       for (const worker of workers) worker.shutdown();
       await Promise.all(running);
       await nativeConnection.close();
-      await connection.close();
+      await close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
