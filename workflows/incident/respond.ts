@@ -16,12 +16,14 @@ import { gatherFacts, thresholdsReached } from './triage.ts';
 export async function respond(incident: Incident): Promise<void> {
   if (!(await thresholdsReached(incident))) return;
   const steps = decide(incident, await gatherFacts(incident));
-  await auditDecision(incident);
   const now = steps.filter((s) => s.disposition === 'run');
   const held = steps.filter((s) => s.disposition === 'approve');
   const wait = approvalWait(steps);
-  // Tickets and messages go alongside containment, never in its way: each containment step still waits its turn.
-  const [ran] = await Promise.all([runSteps(incident, now.filter((s) => s.containment)), runAlongside(incident, now.filter((s) => !s.containment))]);
+  // Tickets, messages and the decision's audit record go alongside containment, never in its way: each containment
+  // step still waits its turn.
+  const [ran] = await Promise.all([
+    runSteps(incident, now.filter((s) => s.containment)), runAlongside(incident, now.filter((s) => !s.containment)), auditDecision(incident),
+  ]);
   if (ran && wait) {
     if (await awaitApproval(incident, wait.reasons, wait.approvals)) await runSteps(incident, held);
     else for (const step of held) incident.addAction({ kind: step.kind, target: step.target, params: step.params, detail: step.description, outcome: 'denied', idempotencyKey: step.idempotencyKey });
