@@ -57,6 +57,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { method: 'GET', path: '/v1/audit', access: 'viewer' },
   { method: 'GET', path: '/v1/events', access: 'viewer' },
   { method: 'GET', path: '/v1/reports/summary', access: 'viewer' },
+  { method: 'GET', path: '/v1/containments', access: 'viewer' },
   { method: 'GET', path: '/v1/control', access: 'viewer' },
   { method: 'GET', path: '/v1/exceptions', access: 'viewer' },
   { method: 'POST', path: '/v1/exceptions', access: 'responder' },

@@ -24,6 +24,7 @@ import { type BlocklistSource, type DomainFeedSource, feedsRouter } from './rout
 import { healthRouter } from './routes/health.ts';
 import { incidentsRouter } from './routes/incidents.ts';
 import { reportsRouter } from './routes/reports.ts';
+import { containmentsRouter } from './routes/containments.ts';
 import { simulateRouter } from './routes/simulate.ts';
 import { type SlackApprovals, slackRouter } from './routes/slack.ts';
 import type { WebhookSecret } from './signature.ts';
@@ -107,6 +108,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(auditRouter({ audit: deps.audit }));
   app.use(events);
   app.use(reportsRouter({ audit: deps.audit, policy: deps.policy, now: deps.now }));
+  app.use(containmentsRouter({ audit: deps.audit, now: deps.now }));
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));
   return app;

@@ -17,11 +17,12 @@ import { approvalLatency } from './scenarios/approvalLatency.ts';
 import { playbookCost } from './scenarios/playbookCost.ts';
 import { engineCeiling } from './scenarios/engineCeiling.ts';
 import { simulateScenario } from './scenarios/simulate.ts';
+import { cliStart } from './scenarios/cliStart.ts';
 import { machineInfo } from './support/machine.ts';
 import { summarize } from './summary.ts';
 import { projectDir, temporalCliPath } from './support/stack.ts';
 
-const scenarios: Scenario[] = [ingestDistinct, ingestStorm, timeToContain, activeBlocks, approvalLatency, playbookCost, engineCeiling, simulateScenario];
+const scenarios: Scenario[] = [ingestDistinct, ingestStorm, timeToContain, activeBlocks, approvalLatency, playbookCost, engineCeiling, simulateScenario, cliStart];
 
 const HELP = `usage: npm run bench -- [--quick] [--only ${scenarios.map((s) => s.name).join(',')}] [--name NAME]
   --quick   one short run of every scenario (a smoke check, about 4 minutes on a busy 2-core machine)

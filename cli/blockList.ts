@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { MAX_BLOCKS_PER_REQUEST } from '../domain/addressFields.ts';
+import { MAX_BLOCKS_PER_REQUEST } from '../domain/acceptedValues.ts';
 import type { ApiClient } from './api.ts';
 import { clean, CliError } from './errors.ts';
 

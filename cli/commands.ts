@@ -1,13 +1,13 @@
 /** The `riposte` commands: their options, help and what each asks of the API. `cli/riposte.ts` runs them. */
 import { parseArgs } from 'node:util';
-import { MAX_BLOCKS_PER_REQUEST } from '../domain/addressFields.ts';
-import { canonicalEntity, ENTITY_KINDS } from '../domain/entity.ts';
+import { MAX_BLOCKS_PER_REQUEST } from '../domain/acceptedValues.ts';
+import { ENTITY_KINDS } from '../domain/entity.ts';
 import { INCIDENT_STATUSES } from '../domain/incident.ts';
-import { playbookByName } from '../playbooks/index.ts';
 import { ApiClient, DEFAULT_URL, resolveApiKey, resolveBaseUrl } from './api.ts';
 import { auditCommand, verdictsCommand } from './audit.ts';
 import { importBlocks, readBlockList } from './blockList.ts';
 import { completionScript, type Shell, SHELLS } from './completion.ts';
+import { containmentsCommand } from './containments.ts';
 import { controlCommands } from './control.ts';
 import type { PointEnforcement } from '../workflows/control.ts';
 import { clean, CliError, UsageError } from './errors.ts';
@@ -59,22 +59,8 @@ const API_OPTIONS: Record<string, OptionSpec> = {
 };
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
 
-/**
- * An id as the operator typed it, made canonical (`phishing:Alice@Example.org` → `phishing:alice@example.org`) so it
- * names the workflow. Anything that is no incident id goes to the API as typed: its 404 lists the forms ids take.
- */
-function canonicalIncidentId(id: string): string {
-  const colon = id.indexOf(':');
-  const playbook = colon < 0 ? undefined : playbookByName(id.slice(0, colon));
-  if (!playbook) return id;
-  try {
-    return `${playbook.name}:${canonicalEntity(playbook.entityKind, id.slice(colon + 1))}`;
-  } catch {
-    return id;
-  }
-}
-
-const incidentPath = (id: string, action = '') => `/v1/incidents/${encodeURIComponent(canonicalIncidentId(id))}${action ? `/${action}` : ''}`;
+// The API resolves any spelling of the entity to the incident's id, and answers one that names none with the forms ids take.
+const incidentPath = (id: string, action = '') => `/v1/incidents/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
 const str = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
 
 const ID_HELP = 'ID is <playbook>:<entity>, e.g. brute-force:203.0.113.7, phishing:alice@example.org, lateral-movement:ws-042.corp.example or impossible-travel:corp\\alice (quote it in a shell); any spelling of the entity is made canonical.';
@@ -311,6 +297,7 @@ ${MAX_BLOCKS_PER_REQUEST.toLocaleString('en')} a request with the same --reason 
   simulateCommand,
   reportCommand,
   allowCommand, exceptionsCommand, unallowCommand,
+  containmentsCommand,
 ];
 
 

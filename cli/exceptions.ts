@@ -1,5 +1,6 @@
 /** `riposte allow`, `riposte exceptions`, `riposte unallow`: exceptions that expire, through /v1/exceptions. */
-import { EXCEPTION_KINDS, type Exception, MAX_EXCEPTION_DAYS } from '../domain/exceptions.ts';
+import { EXCEPTION_KINDS, MAX_EXCEPTION_DAYS } from '../domain/acceptedValues.ts';
+import type { Exception } from '../domain/exceptions.ts';
 import { canonicalCidr } from '../domain/ip.ts';
 import type { CommandSpec } from './commands.ts';
 import { clean, UsageError } from './errors.ts';

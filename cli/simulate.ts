@@ -1,6 +1,6 @@
 /** `riposte simulate`: exported SIEM alerts through the production normalisers, playbooks and policy, on this machine. */
 // domain/alert.ts names every source api/sources/ has, without loading the API's modules (and Temporal's client).
-import { ALERT_SOURCES } from '../domain/alert.ts';
+import { ALERT_SOURCES } from '../domain/acceptedValues.ts';
 import type { CommandSpec } from './commands.ts';
 
 export const simulateCommand: CommandSpec = {

@@ -1,8 +1,13 @@
 import { api, can } from './api.js';
-import { countdown, field, h, table, when } from './dom.js';
+import { countdown, field, h, incidentLink, table, when } from './dom.js';
 import { act } from './ui.js';
 
 const EXTENSIONS = ['1h', '24h', '7d', '30d'];
+const HELD = [
+  ['disable_user', 'Disabled accounts'],
+  ['isolate_host', 'Isolated hosts'],
+  ['blocklist_domain', 'Blocklisted domains'],
+];
 
 function buttons(block) {
   if (!can('responder')) return '—';
@@ -17,15 +22,20 @@ function buttons(block) {
 
 export function blocksPage() {
   return {
-    wants: (kind, data) => kind === 'action' && /block/.test(data.action),
+    wants: (kind, data) => kind === 'action' && /block|disable_user|isolate_host|blocklist_domain/.test(data.action),
     async render() {
-      const { blocks } = await api('GET', '/v1/blocks?limit=1000');
+      const [{ blocks }, { containments }] = await Promise.all([api('GET', '/v1/blocks?limit=1000'), api('GET', '/v1/containments')]);
       return h('section', { 'aria-labelledby': 'page-title' },
         h('h1', { id: 'page-title' }, `Active blocks (${blocks.length})`),
         table('Blocked addresses and ranges', ['Address', 'State', 'Expires in', 'Since', 'Reason', 'Requested by', 'Enforcement points', 'Actions'],
           blocks.map((b) => [b.address, b.state, countdown(b.expiresAt), when(b.since), b.reason, b.requestedBy,
             Object.entries(b.points).map(([point, hold]) => `${point}: ${hold.state}`).join(', '), buttons(b)])),
-        h('p', { class: 'muted' }, 'Disabled users and isolated hosts are listed on their incidents\' pages, with their outcome and revert.'));
+        HELD.map(([kind, caption]) => {
+          const rows = containments.filter((c) => c.kind === kind);
+          return table(`${caption} (${rows.length})`, ['Target', 'Since', 'Authorised by', 'Incident'], rows.map((c) => [c.target, when(c.at), c.by, c.incidentId ? incidentLink(c.incidentId) : '—']));
+        }),
+        // They hold until a person says otherwise: no timer lifts an account or a host.
+        h('p', { class: 'muted' }, 'Accounts, hosts and domains stay contained until a false-positive verdict on their incident undoes them.'));
     },
   };
 }

@@ -24,6 +24,3 @@ export const userField = canonicalStringField(256, canonicalUser);
 export const hostField = canonicalStringField(253, canonicalHost);
 export const domainField = canonicalStringField(253, canonicalDomain);
 export const urlField = canonicalStringField(2048, canonicalUrl);
-
-/** A threat list imported at once (`POST /v1/blocks` with an array, `riposte block --file`): at most this many a request. */
-export const MAX_BLOCKS_PER_REQUEST = 10_000;

@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { ALERT_SOURCES } from './acceptedValues.ts';
 import { domainField, hostField, ipAddressField, urlField, userField } from './addressFields.ts';
 import { alertTypeField } from './sourceMapping.ts';
-
-export const ALERT_SOURCES = ['generic', 'humio', 'elastic', 'splunk', 'wazuh', 'graylog', 'okta', 'sentinel'] as const;
 
 /** A SIEM alert after normalisation: the one shape every playbook reads. */
 export const alertSchema = z.object({

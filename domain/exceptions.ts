@@ -1,3 +1,4 @@
+import { type ExceptionKind, MAX_EXCEPTION_DAYS } from './acceptedValues.ts';
 import type { ActionKind, Guard } from './actions/action.ts';
 import { canonicalDomain, canonicalHost, canonicalUser, type EntityKind } from './entity.ts';
 import { type CanonicalCidr, canonicalBlockTarget, canonicalCidr, cidrOverlaps } from './ip.ts';
@@ -8,9 +9,6 @@ import { compileDomainPattern, compileHostPattern, compileUserPattern, protected
  * exception is an allowlist entry (an address or a range), the others protect entries for one user, host or domain.
  * Each expires; while it lives it is checked wherever the policy's allowlist and protect list are.
  */
-export const EXCEPTION_KINDS = ['address', 'user', 'host', 'domain'] as const;
-export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
-
 export interface Exception {
   id: string;
   kind: ExceptionKind;
@@ -26,8 +24,6 @@ export interface Exception {
 export type NewException = Omit<Exception, 'id' | 'createdAt'>;
 
 export const MAX_EXCEPTION_REASON = 500;
-/** An exception is a stopgap: anything meant to last longer belongs in the policy file. */
-export const MAX_EXCEPTION_DAYS = 90;
 export const MAX_EXCEPTION_MS = MAX_EXCEPTION_DAYS * 86_400_000;
 
 /** The one spelling of a value of that kind; throws with the reason when it is not one. */

@@ -19,17 +19,20 @@ export function playbookByName(name: string): Playbook | undefined {
 }
 
 /**
- * Whether a text is an incident id, `<playbook>:<canonical entity>` with the entity of the playbook's kind: what the
- * API, the CLI and Slack accept before touching a workflow, so no other workflow (a block, the control) can be reached.
+ * The incident id a text names, `<playbook>:<canonical entity>` with the entity of the playbook's kind, however it was
+ * spelled (`phishing:Alice@Example.org` → `phishing:alice@example.org`); undefined when it names none. What the API
+ * and Slack resolve before touching a workflow, so no other workflow (a block, the control) can be reached.
  */
-export function isIncidentId(value: string): boolean {
+export function canonicalIncidentId(value: string): string | undefined {
   const colon = value.indexOf(':');
   const playbook = colon < 0 ? undefined : playbookByName(value.slice(0, colon));
-  if (!playbook) return false;
-  const entity = value.slice(colon + 1);
+  if (!playbook) return undefined;
   try {
-    return canonicalEntity(playbook.entityKind, entity) === entity;
+    return `${playbook.name}:${canonicalEntity(playbook.entityKind, value.slice(colon + 1))}`;
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+/** Whether a text is an incident id exactly as its workflow is named. */
+export const isIncidentId = (value: string): boolean => canonicalIncidentId(value) === value;

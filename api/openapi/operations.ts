@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AccessRule } from '../access.ts';
 import { AUDIT_MAX_LIMIT, auditQuery } from '../routes/audit.ts';
 import { reportSummaryQuery } from '../routes/reports.ts';
+import { containmentsQuery } from '../routes/containments.ts';
 import { blockBody, blockListBody, listQuery as blockListQuery, unblockBody } from '../routes/blocks.ts';
 import { breakerResetBody, pauseBody } from '../routes/control.ts';
 import { exceptionBody } from '../routes/exceptions.ts';
@@ -52,7 +53,7 @@ export interface Operation {
 
 const text = (description: string, schema: JsonSchema = { type: 'string' }): PathParameter => ({ description, schema });
 
-const incidentId = text(`The incident id, URL-encoded: ${INCIDENT_ID_FORMS}.`);
+const incidentId = text(`The incident id, URL-encoded: ${INCIDENT_ID_FORMS}; any spelling of the entity names the incident of its canonical one.`);
 const blockTarget = text('An address or a range, URL-encoded (`203.0.113.0%2F24`), in any spelling the API canonicalizes.');
 const exceptionId = text('The exception\'s id, as `GET /v1/exceptions` lists it.', { type: 'string', format: 'uuid' });
 const entity = text('An address, user, host, domain or URL in any spelling, URL-encoded (`corp%5Calice`).');
@@ -144,6 +145,11 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'GET', path: '/v1/reports/summary', summary: 'The review\'s figures from the audit trail: enforcements against false positives, time to contain, top rules and entities, promotion', query: reportSummaryQuery,
     description: 'Default `until` now and `since` 30 days before it; at most 366 days. See README, Reports.',
     ok: { 200: '`{since, until, enforcementsVsFalsePositives, timeToContain, topRules, topEntities, promotion}`.' }, errors: { 503: 'This API process has no audit trail configured (`audit_unavailable`).' },
+  },
+  {
+    method: 'GET', path: '/v1/containments', summary: 'The accounts disabled, hosts isolated and domains blocklisted that Riposte has not undone, from the audit trail', query: containmentsQuery,
+    description: 'For each kind and target the newest successful apply or revert decides; the trail is read 366 days back. Blocks are listed by GET /v1/blocks.',
+    ok: { 200: '`{containments: [{kind, target, at, incidentId, by}]}`, newest first.' }, errors: { 503: 'This API process has no audit trail configured (`audit_unavailable`).' },
   },
   { method: 'GET', path: '/v1/control', summary: 'The kill switch, the circuit breaker, and each enforcement point\'s last reconcile', ok: { 200: '`{paused, by?, reason?, at?, breaker?, enforcement?}`.' }, temporal: true },
   {

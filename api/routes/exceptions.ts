@@ -3,7 +3,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { readKillSwitch, updateControlWorkflow } from '../../activities/control.ts';
 import { DURATION_PATTERN, parseDuration } from '../../domain/duration.ts';
-import { canonicalExceptionValue, EXCEPTION_KINDS, expiryRefusal, MAX_EXCEPTION_REASON } from '../../domain/exceptions.ts';
+import { EXCEPTION_KINDS } from '../../domain/acceptedValues.ts';
+import { canonicalExceptionValue, expiryRefusal, MAX_EXCEPTION_REASON } from '../../domain/exceptions.ts';
 import { addExceptionUpdate, removeExceptionUpdate } from '../../workflows/control/exceptions.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
 

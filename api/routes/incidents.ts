@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { INCIDENT_STATUSES, type IncidentState, type IncidentStatus, VERDICTS } from '../../domain/incident.ts';
 import { ENTITY_KINDS, type EntityKind } from '../../domain/entity.ts';
 import { approvalRefusal } from '../../domain/responsePlan.ts';
-import { isIncidentId, playbooks } from '../../playbooks/index.ts';
+import { canonicalIncidentId, playbooks } from '../../playbooks/index.ts';
 import { approveSignal, pauseSignal, rejectSignal, resumeSignal, statusQuery, timelineQuery, verdictUpdate } from '../../workflows/messages.ts';
 import { entityAttribute, playbookAttribute, severityAttribute, sourceAttribute, statusAttribute, verdictAttribute } from '../../workflows/searchAttributes.ts';
 import { HttpError, validationFailed, zodIssues } from '../errors.ts';
@@ -48,10 +48,14 @@ const EXAMPLE_ENTITY: Record<EntityKind, string> = {
 /** The id of every playbook, with an entity of its kind: what a 404 for a malformed id, the CLI and Slack show. */
 export const INCIDENT_ID_FORMS = `<playbook>:<canonical entity>, such as ${playbooks.map((p) => `${p.name}:${EXAMPLE_ENTITY[p.entityKind]}`).join(', ')}`;
 
-/** Only `<playbook>:<canonical entity>` ids reach a handle, so these routes can never signal a block or control workflow. */
+/**
+ * Only `<playbook>:<canonical entity>` ids reach a handle, so these routes can never signal a block or control workflow.
+ * An entity spelled another way (`phishing:Alice@Example.org`) names the same incident.
+ */
 function incidentId(raw: string): string {
-  if (!isIncidentId(raw)) throw new HttpError(404, 'not_found', `no such incident ${raw}: incident ids are ${INCIDENT_ID_FORMS} (URL-encoded in a path)`);
-  return raw;
+  const id = canonicalIncidentId(raw);
+  if (!id) throw new HttpError(404, 'not_found', `no such incident ${raw}: incident ids are ${INCIDENT_ID_FORMS} (URL-encoded in a path)`);
+  return id;
 }
 
 export function incidentsRouter({ client }: { client: Client }): Router {

@@ -80,6 +80,7 @@ describe('the console in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     const row = page.getByRole('row', { name: new RegExp(ip.replaceAll('.', '\\.')) });
     await shownAfterNav(page, 'Active blocks', row.getByRole('button', { name: `Unblock ${ip}` }));
     assert.match(await row.innerText(), /active/);
+    await page.getByRole('table', { name: /^Disabled accounts \(0\)/ }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'console-blocks.png'), fullPage: true });
     await row.getByRole('button', { name: `Unblock ${ip}` }).click();
     await page.locator('#status', { hasText: `Unblock ${ip}: done` }).waitFor();
@@ -144,6 +145,56 @@ describe('the console in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     assert.equal(forged.json.error, 'csrf');
     assert.equal((await api.call('GET', `/v1/incidents/${id}`)).json.status, 'awaiting_approval');
     await responderContext.close();
+  });
+
+  test('every control has a name, and a responder logs in, moves between pages and approves with the keyboard alone', async () => {
+    const ip = uniqueAddress();
+    const id = `brute-force:${ip}`;
+    assert.equal((await alertFor(api, ip)).status, 202);
+    await eventually('awaiting approval', async () => ((await api.call('GET', `/v1/incidents/${id}`)).json?.status === 'awaiting_approval' || undefined));
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${api.url}/console/`);
+    await page.getByLabel('API key').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'key', 'the login puts focus in the key field');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content', 'the first stop skips the header');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(responder.key);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Pending approvals/ }).waitFor();
+
+    // Tabs forward from the top until the Approve button of this incident's card has focus, as a keyboard user would.
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return { text: el?.textContent ?? '', card: el?.closest('article')?.querySelector('h2')?.textContent ?? '', outline: el ? getComputedStyle(el).outlineStyle : 'none' };
+    });
+    let stops = 0;
+    let at = await focused();
+    while (!(at.text === 'Approve' && at.card === id)) {
+      assert.ok(++stops < 300, `the Approve button of ${id} is reachable by Tab (last stop: ${JSON.stringify(at)})`);
+      await page.keyboard.press('Tab');
+      at = await focused();
+    }
+    assert.notEqual(at.outline, 'none', 'the focused control shows its focus');
+    await page.keyboard.press('Enter');
+    await page.locator('#status', { hasText: `Approve ${id}: done` }).waitFor();
+
+    for (const nav of ['Pending approvals', 'Incidents', 'Active blocks', 'Kill switch', 'Exceptions', 'Reports']) {
+      await page.getByRole('link', { name: nav, exact: true }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: new RegExp(`^${nav}`) }).waitFor();
+      // No named functions inside: tsx would wrap them in a helper the page does not have.
+      const unnamed = await page.evaluate(() => [
+        ...[...document.querySelectorAll('main a, main button, main input, main select, main textarea, main canvas')]
+          .filter((el) => !(el.getAttribute('aria-label') ?? (el as HTMLInputElement).labels?.[0]?.textContent ?? el.textContent ?? '').trim())
+          .map((el) => el.outerHTML.slice(0, 120)),
+        ...[...document.querySelectorAll('main table')].filter((t) => !t.querySelector('caption')?.textContent?.trim()).map(() => 'a table without a caption'),
+      ]);
+      assert.deepEqual(unnamed, [], `every control on ${nav} has a name a screen reader can say`);
+    }
+    await context.close();
   });
 
   test('a responder adds and removes an exception, and sees the kill switch without its admin buttons', async () => {

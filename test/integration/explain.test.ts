@@ -152,9 +152,11 @@ describe('GET /v1/explain/:entity', () => {
     assert.deepEqual([shown.status, shown.json.entity, shown.json.entityKind], [200, user, 'user']);
     const other = await api.call('GET', `/v1/incidents/${encodeURIComponent(`impossible-travel:${user}`)}`);
     assert.deepEqual([other.status, other.json.message], [404, `no incident impossible-travel:${user}`]);
-    const uncanonical = await api.call('GET', `/v1/incidents/${encodeURIComponent(`phishing:CORP\\${account}`)}`);
-    assert.equal(uncanonical.status, 404);
-    assert.match(uncanonical.json.message, /incident ids are <playbook>:<canonical entity>, such as brute-force:203\.0\.113\.7, impossible-travel:alice@example\.org, phishing:alice@example\.org, lateral-movement:ws-042\.corp\.example, account-compromise:alice@example\.org/);
+    const otherSpelling = await api.call('GET', `/v1/incidents/${encodeURIComponent(`phishing:CORP\\${account}`)}`);
+    assert.deepEqual([otherSpelling.status, otherSpelling.json.id], [200, id], 'another spelling of the entity names the same incident');
+    const malformed = await api.call('GET', `/v1/incidents/${encodeURIComponent('phishing:not a user')}`);
+    assert.equal(malformed.status, 404);
+    assert.match(malformed.json.message, /incident ids are <playbook>:<canonical entity>, such as brute-force:203\.0\.113\.7, impossible-travel:alice@example\.org, phishing:alice@example\.org, lateral-movement:ws-042\.corp\.example, account-compromise:alice@example\.org/);
   });
 
   test('the kill switch: an incident held by it is not acted on and says so; once resumed, it is', async () => {

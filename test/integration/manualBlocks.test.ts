@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { MAX_BLOCKS_PER_REQUEST } from '../../domain/addressFields.ts';
+import { MAX_BLOCKS_PER_REQUEST } from '../../domain/acceptedValues.ts';
 import { canonicalCidr } from '../../domain/ip.ts';
 import { BLOCK_SHARDS, blockShardOf, blockShardWorkflowId, blockWorkflowId } from '../../workflows/ids.ts';
 import { eventually, startApi, startRiposte, testKey, type TestApi, type TestRiposte, testPolicy, uniqueAddress } from '../support/temporal.ts';

@@ -57,7 +57,9 @@ describe(`a storm of ${ADDRESSES} distinct addresses in auto mode`, { skip }, ()
     }
   });
 
-  it('ends with exactly one kernel element and one lease per address, and the counts sum to what was sent', { timeout: 20 * 60_000 }, async (t) => {
+  // Alone on two cores this takes about 13 minutes (every address in the kernel after about 9); beside another test file
+  // in `npm test`, half as long again.
+  it('ends with exactly one kernel element and one lease per address, and the counts sum to what was sent', { timeout: 35 * 60_000 }, async (t) => {
     const started = Date.now();
     const alerts = Array.from({ length: ADDRESSES * 2 }, (_, i) => ({ hostname: 'web01', ip: address(i % ADDRESSES), count: 1 + (i % 3) }));
     const sent = alerts.reduce((sum, alert) => sum + alert.count, 0);
@@ -73,7 +75,7 @@ describe(`a storm of ${ADDRESSES} distinct addresses in auto mode`, { skip }, ()
       const set = (JSON.parse(listed.stdout || '{"nftables":[]}') as { nftables: Array<{ set?: { elem?: unknown[] } }> }).nftables.find((e) => e.set)?.set;
       const count = set?.elem?.length ?? 0;
       return count >= ADDRESSES ? count : undefined;
-    }, 15 * 60_000);
+    }, 25 * 60_000);
     assert.equal(elements, ADDRESSES);
     t.diagnostic(`all ${ADDRESSES} in the kernel after ${Math.round((Date.now() - started) / 1000)} s`);
 

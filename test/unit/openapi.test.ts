@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ACCESS_RULES, keyRoleFor } from '../../api/access.ts';
 import { openApiDocument, openApiPath } from '../../api/openapi/document.ts';
-import { MAX_BLOCKS_PER_REQUEST } from '../../domain/addressFields.ts';
+import { MAX_BLOCKS_PER_REQUEST } from '../../domain/acceptedValues.ts';
 import { INCIDENT_STATUSES, VERDICTS } from '../../domain/incident.ts';
 import { alertSources, SUPPORTED_SOURCES } from '../../api/sources/index.ts';
 

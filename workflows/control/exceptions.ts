@@ -1,6 +1,7 @@
 import { condition, defineUpdate, proxyActivities, setHandler, uuid4 } from '@temporalio/workflow';
 import type { ExceptionActivities } from '../../activities/exceptions.ts';
-import { canonicalExceptionValue, type Exception, EXCEPTION_KINDS, expiryRefusal, isLive, liveExceptions, type NewException, nextExpiry } from '../../domain/exceptions.ts';
+import { EXCEPTION_KINDS } from '../../domain/acceptedValues.ts';
+import { canonicalExceptionValue, type Exception, expiryRefusal, isLive, liveExceptions, type NewException, nextExpiry } from '../../domain/exceptions.ts';
 
 /** Adds an exception and lifts the live blocks it covers; answers once both are done. */
 export const addExceptionUpdate = defineUpdate<{ exception: Exception; lifted: string[] }, [NewException]>('addException');
