@@ -34,6 +34,7 @@ import { registerSearchAttributes } from '../runtime/searchAttributes.ts';
 import { findTemporalBinary, NO_TEMPORAL_CLI_HELP } from '../runtime/temporalCli.ts';
 import { createRiposteWorkers } from '../workers/riposteWorkers.ts';
 import { setKillSwitchUpdate } from '../workflows/control.ts';
+import { addExceptionUpdate, removeExceptionUpdate } from '../workflows/control/exceptions.ts';
 import { blockShardOf, blockShardWorkflowId, controlWorkflowId, loginHistoryWorkflowId, offenceHistoryWorkflowId } from '../workflows/ids.ts';
 import type { loginHistoryWorkflow } from '../workflows/logins.ts';
 import { pollerStatusQuery } from '../workflows/poller/messages.ts';
@@ -244,6 +245,26 @@ async function manualBlock(recorder: Recorder): Promise<void> {
   await record(recorder, 'incidentWorkflow-manual-block', incident);
 }
 
+/**
+ * Exceptions in the control workflow: one covering a live block lifts it and expires by itself on the timer; another is
+ * removed by a person before its time.
+ */
+async function exceptions(recorder: Recorder): Promise<void> {
+  const address = '203.0.113.95';
+  await recorder.blocks.request([{ address, points: ['edl'], durationMs: 3_600_000, reason: 'threat list', requestedBy: 'rita' }]);
+  await until('the block applied', async () => ((await recorder.blocks.read(address))?.state === 'active' ? true : undefined));
+  const expiring = await updateControlWorkflow(recorder.client, TASK_QUEUE, addExceptionUpdate, {
+    kind: 'address', value: address, reason: 'partner pentest', by: 'rita', expiresAt: new Date(Date.now() + 2_000).toISOString(),
+  });
+  const removed = await updateControlWorkflow(recorder.client, TASK_QUEUE, addExceptionUpdate, {
+    kind: 'user', value: 'svc-scan@example.com', reason: 'migration', by: 'rita', expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  await updateControlWorkflow(recorder.client, TASK_QUEUE, removeExceptionUpdate, { id: removed.exception.id, by: 'alice' });
+  await until('the block lifted', async () => ((await recorder.blocks.read(address)) === null ? true : undefined));
+  // Past its expiry, its timer has fired; the caller's settled() then waits out the expiry's audit activity.
+  await until('the exception expired', async () => (Date.parse(expiring.exception.expiresAt) + 2_000 < Date.now() ? true : undefined));
+}
+
 /** A block the feed lost behind Riposte's back: one reconcile cycle puts it back. */
 async function reconcile(recorder: Recorder, edl: EdlFile): Promise<void> {
   const address = '203.0.113.90';
@@ -337,6 +358,7 @@ async function main(): Promise<void> {
       await accountCompromise(recorder);
       await manualBlock(recorder);
       await reconcile(recorder, edl);
+      await exceptions(recorder);
       const control = client.workflow.getHandle(controlWorkflowId(TASK_QUEUE));
       await settled(control);
       await record(recorder, 'controlWorkflow-kill-switch', control);
