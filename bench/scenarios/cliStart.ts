@@ -16,12 +16,12 @@ const ID = 'brute-force:203.0.113.7';
 function incident(): IncidentView {
   const at = '2026-12-03T10:00:00.000Z';
   return {
-    id: ID, playbook: 'brute-force', entity: '203.0.113.7', entityKind: 'ip', status: 'contained', mode: 'auto', policyVersion: 'bench',
+    id: ID, playbook: 'brute-force', entity: '203.0.113.7', entityKind: 'address', status: 'contained', mode: 'auto', policyVersion: 'bench',
     alertCount: 12, alertsReceived: 3, alertBatches: 3, maxSeverity: 7, openedAt: at, previousIncidents: 1, paused: false,
     geo: { country: 'NL', city: 'Amsterdam' }, plan: ['block 203.0.113.7 for 1h at nftables'],
-    actions: [{ kind: 'block', target: '203.0.113.7', params: {}, detail: 'blocked for 1h at nftables', outcome: 'done', idempotencyKey: `${ID}|block` }],
+    actions: [{ kind: 'block', target: '203.0.113.7', params: {}, detail: 'blocked for 1h at nftables', outcome: 'done', idempotencyKey: `${ID}|block`, at }],
     timeline: Array.from({ length: 12 }, (_, i) => ({ at, event: i === 0 ? 'opened' : 'alerts', detail: `${i + 1} alert(s)` })),
-  } as unknown as IncidentView;
+  } satisfies Partial<IncidentView> as IncidentView;
 }
 
 /** Runs a command to its exit; its wall time in milliseconds, and its output. */
