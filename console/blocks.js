@@ -24,12 +24,17 @@ export function blocksPage() {
   return {
     wants: (kind, data) => kind === 'action' && /block|disable_user|isolate_host|blocklist_domain/.test(data.action),
     async render() {
-      const [{ blocks }, { containments }] = await Promise.all([api('GET', '/v1/blocks?limit=1000'), api('GET', '/v1/containments')]);
+      // The blocks come from the shards, the rest from the audit trail: one unreadable source leaves the other shown.
+      const [{ blocks }, { containments, unreadable }] = await Promise.all([
+        api('GET', '/v1/blocks?limit=1000'),
+        api('GET', '/v1/containments').catch((err) => ({ containments: [], unreadable: err.message })),
+      ]);
       return h('section', { 'aria-labelledby': 'page-title' },
         h('h1', { id: 'page-title' }, `Active blocks (${blocks.length})`),
         table('Blocked addresses and ranges', ['Address', 'State', 'Expires in', 'Since', 'Reason', 'Requested by', 'Enforcement points', 'Actions'],
           blocks.map((b) => [b.address, b.state, countdown(b.expiresAt), when(b.since), b.reason, b.requestedBy,
             Object.entries(b.points).map(([point, hold]) => `${point}: ${hold.state}`).join(', '), buttons(b)])),
+        unreadable && h('p', { class: 'error', role: 'alert' }, `Accounts, hosts and domains could not be read: ${unreadable}`),
         HELD.map(([kind, caption]) => {
           const rows = containments.filter((c) => c.kind === kind);
           return table(`${caption} (${rows.length})`, ['Target', 'Since', 'Authorised by', 'Incident'], rows.map((c) => [c.target, when(c.at), c.by, c.incidentId ? incidentLink(c.incidentId) : '—']));
