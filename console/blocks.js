@@ -8,6 +8,22 @@ const HELD = [
   ['isolate_host', 'Isolated hosts'],
   ['blocklist_domain', 'Blocklisted domains'],
 ];
+const HELD_ACTION = /^(disable_user|isolate_host|blocklist_domain)\./;
+/** How long a read of them serves redraws that no event about them asked for. */
+const HELD_MAX_AGE_MS = 30_000;
+
+// They are read from the whole audit trail, and every block event of a storm redraws this page: only an event about an
+// account, host or domain (or age) reads them again.
+let held;
+function heldContainments() {
+  if (!held || Date.now() - held.at > HELD_MAX_AGE_MS) {
+    held = { at: Date.now(), read: api('GET', '/v1/containments').catch((err) => {
+      held = undefined;
+      return { containments: [], unreadable: err.message };
+    }) };
+  }
+  return held.read;
+}
 
 function buttons(block) {
   if (!can('responder')) return '—';
@@ -22,13 +38,14 @@ function buttons(block) {
 
 export function blocksPage() {
   return {
-    wants: (kind, data) => kind === 'action' && /block|disable_user|isolate_host|blocklist_domain/.test(data.action),
+    wants: (kind, data) => {
+      if (kind !== 'action') return false;
+      if (HELD_ACTION.test(data.action)) held = undefined;
+      return /^block\./.test(data.action) || HELD_ACTION.test(data.action);
+    },
     async render() {
       // The blocks come from the shards, the rest from the audit trail: one unreadable source leaves the other shown.
-      const [{ blocks }, { containments, unreadable }] = await Promise.all([
-        api('GET', '/v1/blocks?limit=1000'),
-        api('GET', '/v1/containments').catch((err) => ({ containments: [], unreadable: err.message })),
-      ]);
+      const [{ blocks }, { containments, unreadable }] = await Promise.all([api('GET', '/v1/blocks?limit=1000'), heldContainments()]);
       return h('section', { 'aria-labelledby': 'page-title' },
         h('h1', { id: 'page-title' }, `Active blocks (${blocks.length})`),
         table('Blocked addresses and ranges', ['Address', 'State', 'Expires in', 'Since', 'Reason', 'Requested by', 'Enforcement points', 'Actions'],
