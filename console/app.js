@@ -32,7 +32,7 @@ async function show({ live = false } = {}) {
   const [pattern, page] = ROUTES.find(([p]) => p.test(hash));
   current = page(hash.match(pattern));
   try {
-    const content = await current.render();
+    const content = await current.render({ live });
     $('page').replaceChildren(content);
     if (!live) $('main').focus();
   } catch (err) {

@@ -12,8 +12,9 @@ const HELD_ACTION = /^(disable_user|isolate_host|blocklist_domain)\./;
 /** How long a read of them serves redraws that no event about them asked for. */
 const HELD_MAX_AGE_MS = 30_000;
 
-// They are read from the whole audit trail, and every block event of a storm redraws this page: only an event about an
-// account, host or domain (or age) reads them again.
+// They are read from the whole audit trail, and every block event of a storm redraws this page: a live redraw reads
+// them again only after an event about an account, host or domain, or once the last read is old. Opening the page
+// always reads them: events that came while another page showed were not seen here.
 let held;
 function heldContainments() {
   if (!held || Date.now() - held.at > HELD_MAX_AGE_MS) {
@@ -43,7 +44,8 @@ export function blocksPage() {
       if (HELD_ACTION.test(data.action)) held = undefined;
       return /^block\./.test(data.action) || HELD_ACTION.test(data.action);
     },
-    async render() {
+    async render({ live } = {}) {
+      if (!live) held = undefined;
       // The blocks come from the shards, the rest from the audit trail: one unreadable source leaves the other shown.
       const [{ blocks }, { containments, unreadable }] = await Promise.all([api('GET', '/v1/blocks?limit=1000'), heldContainments()]);
       return h('section', { 'aria-labelledby': 'page-title' },

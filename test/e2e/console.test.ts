@@ -6,15 +6,23 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { openJsonlAuditSink } from '../../activities/audit/jsonlSink.ts';
+import { createOktaDirectory } from '../../activities/users/oktaDirectory.ts';
 import { createJsonlAuditReader } from '../../activities/audit/reader.ts';
 import { createApp } from '../../api/app.ts';
 import { CONSOLE_CSP } from '../../api/console/headers.ts';
+import { startFakeOkta } from '../support/fakeVendors.ts';
 import { eventually, serveApp, startApi, startRiposte, type TestApi, testKey, testPolicy, type TestRiposte, uniqueAddress } from '../support/temporal.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FEED_TOKEN = 'feed-token-for-the-console-test-0123';
 const SCREENSHOTS = join(import.meta.dirname, '../../docs/images');
-const policy = testPolicy({ playbooks: { 'brute-force': { mode: 'approve', blockDuration: '1h', reviewWindow: '10m', notify: [] } } });
+const policy = testPolicy({
+  playbooks: {
+    'brute-force': { mode: 'approve', blockDuration: '1h', reviewWindow: '10m', notify: [] },
+    'account-compromise': { mode: 'approve', approvalTimeout: '1h', reviewWindow: '10m', notify: [] },
+  },
+});
+const ACCOUNT = 'ivy@example.org';
 const responder = testKey('console-responder', 'responder');
 const viewer = testKey('console-viewer', 'viewer');
 
@@ -41,10 +49,13 @@ describe('the console in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
   let api: TestApi;
   let browser: Browser;
   let auditDir: string;
+  let okta: Awaited<ReturnType<typeof startFakeOkta>>;
   before(async () => {
     auditDir = await mkdtemp(join(tmpdir(), 'riposte-console-'));
     const auditFile = join(auditDir, 'audit.jsonl');
-    riposte = await startRiposte({ policy, audit: await openJsonlAuditSink(auditFile) });
+    okta = await startFakeOkta([ACCOUNT]);
+    const users = [createOktaDirectory({ orgUrl: okta.url, apiToken: okta.token })];
+    riposte = await startRiposte({ policy, audit: await openJsonlAuditSink(auditFile), responders: { users } });
     api = await startApi(riposte, policy, { feedToken: FEED_TOKEN, keys: [responder.spec, viewer.spec], audit: createJsonlAuditReader(auditFile) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
@@ -52,6 +63,7 @@ describe('the console in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     await browser?.close();
     await api?.close();
     await riposte?.stop();
+    await okta?.close();
     if (auditDir) await rm(auditDir, { recursive: true, force: true });
   });
 
@@ -195,6 +207,30 @@ describe('the console in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
       assert.deepEqual(unnamed, [], `every control on ${nav} has a name a screen reader can say`);
     }
     await context.close();
+  });
+
+  test('an account disabled after approval is listed with its incident, and leaves the list live once a false positive re-enables it', async () => {
+    const id = `account-compromise:${ACCOUNT}`;
+    assert.equal((await api.call('POST', '/v1/alerts', { id: 'idp-ivy-1', source: 'generic', type: 'account.compromise', severity: 9, user: ACCOUNT })).status, 202);
+    await eventually('awaiting approval', async () => ((await api.call('GET', `/v1/incidents/${id}`)).json?.status === 'awaiting_approval' || undefined));
+    const page = await browser.newPage();
+    await logIn(page, api, responder.key);
+    await page.locator('article', { has: page.getByRole('heading', { name: id }) }).getByRole('button', { name: 'Approve' }).click();
+    await eventually('the account suspended', async () => (okta.statusOf(ACCOUNT) === 'SUSPENDED' ? true : undefined));
+
+    const accounts = page.getByRole('table', { name: /^Disabled accounts/ });
+    await shownAfterNav(page, 'Active blocks', accounts.getByRole('row', { name: new RegExp(ACCOUNT.replaceAll('.', '\\.')) }));
+    assert.match(await accounts.getByRole('caption').innerText(), /^Disabled accounts \(1\)$/);
+    await accounts.getByRole('link', { name: id }).click();
+    await page.getByRole('heading', { name: id, level: 1 }).waitFor();
+    await page.getByLabel('Verdict', { exact: true }).selectOption('false_positive');
+    await page.getByRole('button', { name: 'Record verdict' }).click();
+    await page.getByText(/Verdict: false_positive by console-responder/).waitFor({ timeout: 15_000 });
+    await eventually('the account re-enabled', async () => (okta.statusOf(ACCOUNT) === 'ACTIVE' ? true : undefined));
+
+    await page.getByRole('link', { name: 'Active blocks', exact: true }).click();
+    await page.getByRole('table', { name: /^Disabled accounts \(0\)$/ }).waitFor({ timeout: 15_000 });
+    await page.close();
   });
 
   test('a responder adds and removes an exception, and sees the kill switch without its admin buttons', async () => {
