@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type AlertInput, type AlertSummary, alertSchema, summarizeAlert } from '../../domain/alert.ts';
 import { policySchema, type PlaybookPolicy } from '../../domain/policy.ts';
-import { findPlaybook, isIncidentId, playbookByName } from '../../playbooks/index.ts';
+import { canonicalIncidentId, findPlaybook, isIncidentId, playbookByName } from '../../playbooks/index.ts';
 import { incidentKey, type Facts } from '../../playbooks/playbook.ts';
-import { blockShardOf, blockShardWorkflowId, blockWorkflowId } from '../../workflows/ids.ts';
+import { blockShardOf, blockShardWorkflowId, blockWorkflowId, controlWorkflowId } from '../../workflows/ids.ts';
 
 const AT = '2026-12-01T10:00:00Z';
 const alert = (fields: Partial<AlertInput>) => alertSchema.parse({ id: 'a-1', source: 'generic', type: 'x', ...fields });
@@ -34,6 +34,14 @@ describe('routing alerts to playbooks', () => {
 
   test('incident ids are canonical entities of the playbook\'s kind', () => {
     for (const id of ['phishing:Alice@example.org', 'lateral-movement:203.0.113.7', 'brute-force:ws-1', 'nope:x', 'phishing:']) assert.equal(isIncidentId(id), false, id);
+  });
+
+  test('the API resolves any spelling of an entity to its incident, and no spelling of another workflow\'s id to anything', () => {
+    assert.equal(canonicalIncidentId('phishing:Alice@Example.org'), 'phishing:alice@example.org');
+    assert.equal(canonicalIncidentId('lateral-movement:WS-042.corp.example.'), 'lateral-movement:ws-042.corp.example');
+    for (const id of ['phishing:not a user', 'brute-force:ws-1', 'nope:x', 'phishing:']) assert.equal(canonicalIncidentId(id), undefined, id);
+    const others = [controlWorkflowId('riposte'), blockShardWorkflowId('riposte', blockShardOf('203.0.113.7')), blockShardWorkflowId('riposte', 0), blockWorkflowId('203.0.113.7'), blockWorkflowId('2001:db8::1')];
+    for (const id of others) assert.equal(canonicalIncidentId(id), undefined, id);
   });
 
   test('no block workflow id is an incident id: neither a shard of today nor a block workflow of before the shards', () => {
